@@ -1,0 +1,29 @@
+export { STREAMS, DLQ_HEADERS, ORG_HEADER, dlqSubject } from './core/streams.js';
+export type { StreamDefinition, StreamName } from './core/streams.js';
+export { ERROR_CODES, HTTP_STATUS_BY_CODE, errorBodySchema, fieldIssueSchema, toFieldIssues } from './core/errors.js';
+export type { ErrorBody, ErrorCode, FieldIssue } from './core/errors.js';
+export { SUBJECT_TOKEN, defineEvent, defineRequest } from './core/contract.js';
+export type {
+  EventContract,
+  ParsedPayloadOf,
+  ParsedRequestOf,
+  PayloadOf,
+  RequestContract,
+  RequestOf,
+  ResponseOf,
+  SubjectArgsOf,
+} from './core/contract.js';
+export {
+  DEVICE_STATUSES,
+  MAX_DEVICE_PAGE,
+  createDeviceBodySchema,
+  deviceIdSchema,
+  devicePageSchema,
+  deviceSchema,
+  deviceStatusSchema,
+  listDevicesQuerySchema,
+  orgIdSchema,
+} from './device/device.schemas.js';
+export type { CreateDeviceBody, Device, DevicePage, DeviceStatus, ListDevicesQuery } from './device/device.schemas.js';
+export { DeviceRequests } from './device/device.requests.js';
+export { DeviceRegistered } from './device/device.events.js';
