@@ -6,9 +6,12 @@ import { defineConfig } from 'vitest/config';
 // `@conduit/<lib>` (and `@conduit/<lib>/testing`) resolve to the lib sources, as tsconfig paths do.
 const libsDir = resolve(import.meta.dirname, 'libs');
 const alias = readdirSync(libsDir).flatMap((lib) => {
-  const entries = [{ find: new RegExp(`^@conduit/${lib}$`), replacement: resolve(libsDir, lib, 'src/index.ts') }];
+  const entries = [
+    { find: new RegExp(`^@conduit/${lib}$`), replacement: resolve(libsDir, lib, 'src/index.ts') },
+  ];
   const testing = resolve(libsDir, lib, 'src/testing/index.ts');
-  if (existsSync(testing)) entries.push({ find: new RegExp(`^@conduit/${lib}/testing$`), replacement: testing });
+  if (existsSync(testing))
+    entries.push({ find: new RegExp(`^@conduit/${lib}/testing$`), replacement: testing });
   return entries;
 });
 
@@ -22,18 +25,15 @@ const swcPlugin = swc.vite({
   },
 });
 
-const shared = { resolve: { alias }, plugins: [swcPlugin] };
-
 export default defineConfig({
-  ...shared,
+  resolve: { alias },
+  plugins: [swcPlugin],
   test: {
     projects: [
       {
-        ...shared,
         test: { name: 'unit', include: ['{apps,libs}/**/*.spec.ts'], environment: 'node' },
       },
       {
-        ...shared,
         test: {
           name: 'int',
           include: ['{apps,libs}/**/*.int-spec.ts'],
@@ -44,7 +44,6 @@ export default defineConfig({
         },
       },
       {
-        ...shared,
         test: {
           name: 'e2e',
           include: ['e2e/**/*.e2e-spec.ts'],

@@ -22,7 +22,12 @@ export function resolvePreset(env: Env): Preset {
   const raw = env['CONDUIT_PRESET'] ?? env['NODE_ENV'] ?? 'development';
   if ((PRESETS as readonly string[]).includes(raw)) return raw as Preset;
   throw new ConfigError(
-    [{ variable: env['CONDUIT_PRESET'] ? 'CONDUIT_PRESET' : 'NODE_ENV', expected: `one of ${PRESETS.join(', ')}` }],
+    [
+      {
+        variable: env['CONDUIT_PRESET'] ? 'CONDUIT_PRESET' : 'NODE_ENV',
+        expected: `one of ${PRESETS.join(', ')}`,
+      },
+    ],
     'conduit',
   );
 }

@@ -1,6 +1,12 @@
 export { STREAMS, DLQ_HEADERS, ORG_HEADER, dlqSubject } from './core/streams.js';
 export type { StreamDefinition, StreamName } from './core/streams.js';
-export { ERROR_CODES, HTTP_STATUS_BY_CODE, errorBodySchema, fieldIssueSchema, toFieldIssues } from './core/errors.js';
+export {
+  ERROR_CODES,
+  HTTP_STATUS_BY_CODE,
+  errorBodySchema,
+  fieldIssueSchema,
+  toFieldIssues,
+} from './core/errors.js';
 export type { ErrorBody, ErrorCode, FieldIssue } from './core/errors.js';
 export { SUBJECT_TOKEN, defineEvent, defineRequest } from './core/contract.js';
 export type {
@@ -24,6 +30,12 @@ export {
   listDevicesQuerySchema,
   orgIdSchema,
 } from './device/device.schemas.js';
-export type { CreateDeviceBody, Device, DevicePage, DeviceStatus, ListDevicesQuery } from './device/device.schemas.js';
+export type {
+  CreateDeviceBody,
+  Device,
+  DevicePage,
+  DeviceStatus,
+  ListDevicesQuery,
+} from './device/device.schemas.js';
 export { DeviceRequests } from './device/device.requests.js';
 export { DeviceRegistered } from './device/device.events.js';

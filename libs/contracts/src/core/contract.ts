@@ -18,7 +18,8 @@ export interface RequestContract<Req extends z.ZodType = z.ZodType, Res extends 
 export function defineRequest<Req extends z.ZodType, Res extends z.ZodType>(
   c: RequestContract<Req, Res>,
 ): RequestContract<Req, Res> {
-  if (!/^svc\.[a-z-]+\.[a-z][a-z0-9_.-]*$/.test(c.subject)) throw new Error(`bad request subject ${c.subject}`);
+  if (!/^svc\.[a-z-]+\.[a-z][a-z0-9_.-]*$/.test(c.subject))
+    throw new Error(`bad request subject ${c.subject}`);
   return c;
 }
 
@@ -30,7 +31,10 @@ export type ResponseOf<C> = C extends RequestContract<z.ZodType, infer Res> ? z.
  * A fact published to JetStream. `subject(...)` builds the concrete subject; `filter` is the
  * wildcard a consumer binds to.
  */
-export interface EventContract<P extends z.ZodType = z.ZodType, A extends readonly string[] = readonly string[]> {
+export interface EventContract<
+  P extends z.ZodType = z.ZodType,
+  A extends readonly string[] = readonly string[],
+> {
   readonly stream: StreamName;
   /** Short name, e.g. `device.registered`. */
   readonly type: string;

@@ -11,5 +11,9 @@ export const DeviceRegistered = defineEvent({
   version: 1,
   subject: (orgId: string, deviceId: string) => `device.${orgId}.${deviceId}.registered`,
   filter: 'device.*.*.registered',
-  schema: z.object({ version: z.literal(1), device: deviceSchema, occurred_at: z.iso.datetime({ offset: true }) }),
+  schema: z.object({
+    version: z.literal(1),
+    device: deviceSchema,
+    occurred_at: z.iso.datetime({ offset: true }),
+  }),
 });
