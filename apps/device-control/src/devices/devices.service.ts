@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import {
+  DeviceRegistered,
+  type CreateDeviceBody,
+  type Device,
+  type DevicePage,
+  type ListDevicesQuery,
+} from '@conduit/contracts';
+import type { TenantScope } from '@conduit/database';
+import { RpcError } from '@conduit/messaging';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { OutboxService } from '../outbox/outbox.service.js';
+import type { DeviceEntity } from './device.entity.js';
+import { DeviceExistsError, DevicesRepository, decodeCursor, encodeCursor } from './devices.repository.js';
+
+/** Maps a stored device to its wire form (snake_case, ISO-8601 times). */
+export function toWire(d: DeviceEntity): Device {
+  return {
+    id: d.id,
+    org_id: d.orgId,
+    name: d.name,
+    site: d.site,
+    type: d.type,
+    vendor: d.vendor,
+    external_id: d.externalId,
+    status: d.status,
+    last_seen: d.lastSeen ? d.lastSeen.toISOString() : null,
+    tags: d.tags,
+    metadata: d.metadata,
+    created_at: d.createdAt.toISOString(),
+    updated_at: d.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class DevicesService {
+  constructor(
+    private readonly devices: DevicesRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly relay: OutboxService,
+  ) {}
+
+  /** Registers a device and, in the same transaction, its `device.<org>.<id>.registered` event. */
+  async create(scope: TenantScope, body: CreateDeviceBody): Promise<Device> {
+    const now = new Date();
+    const id = body.id ?? randomUUID();
+    let device: Device;
+    try {
+      device = await this.devices.transaction(async (tx) => {
+        const created = toWire(
+          await this.devices.insert(
+            tx,
+            scope,
+            {
+              id,
+              name: body.name,
+              site: body.site ?? null,
+              type: body.type,
+              vendor: body.vendor ?? null,
+              externalId: body.external_id ?? null,
+              tags: body.tags,
+              metadata: body.metadata,
+            },
+            now,
+          ),
+        );
+        await this.outbox.add(tx, {
+          subject: DeviceRegistered.subject(scope.orgId, id),
+          msgId: `device.registered:${scope.orgId}:${id}`,
+          payload: DeviceRegistered.schema.parse({
+            version: 1,
+            device: created,
+            occurred_at: now.toISOString(),
+          }),
+        });
+        return created;
+      });
+    } catch (error) {
+      if (error instanceof DeviceExistsError) throw new RpcError('conflict', error.message);
+      throw error;
+    }
+    this.relay.flushSoon();
+    return device;
+  }
+
+  async get(scope: TenantScope, id: string): Promise<Device> {
+    const found = await this.devices.findById(scope, id);
+    if (!found) throw new RpcError('not_found', `device ${id} not found`);
+    return toWire(found);
+  }
+
+  async list(scope: TenantScope, query: ListDevicesQuery): Promise<DevicePage> {
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !cursor) {
+      throw new RpcError('validation_failed', 'invalid cursor', [
+        { field: 'cursor', message: 'not a cursor returned by next_cursor' },
+      ]);
+    }
+    const page = await this.devices.list(scope, { ...query, cursor });
+    return { data: page.rows.map(toWire), next_cursor: page.next ? encodeCursor(page.next) : null };
+  }
+}

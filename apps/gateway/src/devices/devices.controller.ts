@@ -1,0 +1,77 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import {
+  DeviceRequests,
+  createDeviceBodySchema,
+  deviceIdSchema,
+  devicePageSchema,
+  deviceSchema,
+  errorBodySchema,
+  listDevicesQuerySchema,
+  type CreateDeviceBody,
+  type Device,
+  type DevicePage,
+  type ListDevicesQuery,
+} from '@conduit/contracts';
+import type { TenantScope } from '@conduit/database';
+import { RpcClient } from '@conduit/messaging';
+import { openApiSchema } from '../common/openapi.js';
+import { Tenant, TenancyGuard } from '../common/tenancy.guard.js';
+import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
+
+const idParams = z.object({ id: deviceIdSchema });
+
+@ApiTags('devices')
+@Controller('api/v1/devices')
+@UseGuards(TenancyGuard)
+export class DevicesController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Register a device (publishes device.<org>.<id>.registered)' })
+  @ApiBody({ schema: openApiSchema(createDeviceBodySchema) })
+  @ApiResponse({ status: 201, schema: openApiSchema(deviceSchema) })
+  @ApiResponse({ status: 400, schema: openApiSchema(errorBodySchema) })
+  create(
+    @Tenant() tenant: TenantScope,
+    @Body(new ZodValidationPipe(createDeviceBodySchema, 'body')) body: CreateDeviceBody,
+  ): Promise<Device> {
+    return this.rpc.request(
+      DeviceRequests.create,
+      { org_id: tenant.orgId, device: body },
+      { orgId: tenant.orgId },
+    );
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List devices with filters and cursor pagination' })
+  @ApiQuery({ name: 'site', required: false })
+  @ApiQuery({ name: 'type', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: ['online', 'offline', 'unknown'] })
+  @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
+  @ApiResponse({ status: 200, schema: openApiSchema(devicePageSchema) })
+  list(
+    @Tenant() tenant: TenantScope,
+    @Query(new ZodValidationPipe(listDevicesQuerySchema, 'query')) query: ListDevicesQuery,
+  ): Promise<DevicePage> {
+    return this.rpc.request(DeviceRequests.list, { org_id: tenant.orgId, query }, { orgId: tenant.orgId });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get one device' })
+  @ApiResponse({ status: 200, schema: openApiSchema(deviceSchema) })
+  @ApiResponse({ status: 404, schema: openApiSchema(errorBodySchema) })
+  get(
+    @Tenant() tenant: TenantScope,
+    @Param(new ZodValidationPipe(idParams, 'params')) params: z.infer<typeof idParams>,
+  ): Promise<Device> {
+    return this.rpc.request(
+      DeviceRequests.get,
+      { org_id: tenant.orgId, id: params.id },
+      { orgId: tenant.orgId },
+    );
+  }
+}

@@ -1,0 +1,7 @@
+import type { MigrationInterface } from 'typeorm';
+
+/** The schema gateway owns; no other service reads it. */
+export const GATEWAY_SCHEMA = 'identity';
+
+/** Every migration of {@link GATEWAY_SCHEMA}, oldest first (the schema itself is created by the runner). */
+export const gatewayMigrations: (new () => MigrationInterface)[] = [];

@@ -1,0 +1,7 @@
+import type { MigrationInterface } from 'typeorm';
+
+/** The schema llm-experiments owns; no other service reads it. */
+export const EXPERIMENTS_SCHEMA = 'experiments';
+
+/** Every migration of {@link EXPERIMENTS_SCHEMA}, oldest first (the schema itself is created by the runner). */
+export const llmExperimentsMigrations: (new () => MigrationInterface)[] = [];

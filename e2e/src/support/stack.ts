@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagedProcess, ROOT, freePort, startNatsServer, waitForHttp } from './processes.js';
+
+export const SERVICES = ['gateway', 'device-control', 'telemetry', 'analytics', 'llm-experiments'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface StackOptions {
+  /** Services to run (default: all five). */
+  readonly services?: readonly ServiceName[];
+  /** Extra environment for every service (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The built services as real processes (dist/, so `npm run build` first) against a private
+ * nats-server, the test database behind PgBouncer, and Redis. Dispose stops everything.
+ */
+export class TestStack implements AsyncDisposable {
+  private readonly processes = new Map<ServiceName, ManagedProcess>();
+  private readonly ports = new Map<ServiceName, number>();
+
+  private constructor(
+    readonly natsUrl: string,
+    private readonly env: Readonly<Record<string, string>>,
+    private readonly disposeNats: () => Promise<void>,
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<TestStack> {
+    const main = join(ROOT, 'dist/apps/gateway/src/main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run 'npm run build' before the e2e suite`);
+    const nats = await startNatsServer();
+    const stack = new TestStack(nats.url, options.env ?? {}, () => nats.dispose());
+    try {
+      // device-control first: its migrations and stream provisioning are then done when the gateway starts.
+      for (const service of options.services ?? SERVICES) await stack.startService(service);
+    } catch (error) {
+      await stack[Symbol.asyncDispose]();
+      throw error;
+    }
+    return stack;
+  }
+
+  url(service: ServiceName): string {
+    const port = this.ports.get(service);
+    if (port === undefined) throw new Error(`${service} was never started`);
+    return `http://127.0.0.1:${port}`;
+  }
+
+  get gatewayUrl(): string {
+    return this.url('gateway');
+  }
+
+  process(service: ServiceName): ManagedProcess {
+    const proc = this.processes.get(service);
+    if (!proc) throw new Error(`${service} is not running`);
+    return proc;
+  }
+
+  /** Starts (or restarts, on the same port) one service and waits for its /readyz. */
+  async startService(service: ServiceName, extraEnv: Readonly<Record<string, string>> = {}): Promise<void> {
+    const port = this.ports.get(service) ?? (await freePort());
+    this.ports.set(service, port);
+    const dist = join(ROOT, 'dist/apps', service, 'src');
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', '--import', join(dist, 'instrument.js'), join(dist, 'main.js')],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env['PATH'],
+          HOME: process.env['HOME'],
+          CONDUIT_PRESET: 'test',
+          LOG_LEVEL: 'warn',
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: String(port),
+          NATS_URL: this.natsUrl,
+          OTEL_BSP_SCHEDULE_DELAY: '100',
+          ...this.env,
+          ...extraEnv,
+        },
+      },
+    );
+    const proc = new ManagedProcess(service, child);
+    this.processes.set(service, proc);
+    try {
+      await waitForHttp(`${this.url(service)}/readyz`, 30_000, () => proc.alive);
+    } catch (error) {
+      throw new Error(`${service} did not become ready: ${(error as Error).message}\n${proc.tail()}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Stops one service (SIGTERM unless told otherwise). */
+  async stopService(service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.processes.get(service)?.stop(signal);
+    this.processes.delete(service);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((s) => this.stopService(s)));
+    await this.disposeNats();
+  }
+}

@@ -1,0 +1,5 @@
+export { createDataSource, pingDatabase, poolStats, rawPool } from './data-source.js';
+export type { DatabaseOptions, MigrationList, PgPoolLike } from './data-source.js';
+export { ensureDatabase, runMigrations } from './migrations.js';
+export type { MigrationOptions, MigrationResult } from './migrations.js';
+export type { TenantScope } from './tenant-scope.js';
