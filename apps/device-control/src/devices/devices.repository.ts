@@ -98,8 +98,8 @@ export class DevicesRepository {
     const rows = await qb.getMany();
     if (rows.length <= filter.limit) return { rows };
     const page = rows.slice(0, filter.limit);
-    const last = page[page.length - 1]!;
-    return { rows: page, next: { createdAt: last.createdAt, id: last.id } };
+    const last = page.at(-1);
+    return { rows: page, next: last && { createdAt: last.createdAt, id: last.id } };
   }
 
   /** Runs `work` in one transaction (the device row and its outbox event commit together). */

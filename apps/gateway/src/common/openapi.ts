@@ -1,4 +1,5 @@
-import type { SchemaObject } from '@nestjs/swagger';
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type SchemaObject } from '@nestjs/swagger';
 import { z } from 'zod';
 
 /**
@@ -11,4 +12,18 @@ export function openApiSchema(schema: z.ZodType): SchemaObject {
     unrepresentable: 'any',
   }) as Record<string, unknown>;
   return json as SchemaObject;
+}
+
+/** Serves the OpenAPI document of every route at /docs (UI) and /docs/json. */
+export function setupOpenApi(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Conduit API')
+      .setDescription('The HTTP edge of Conduit. Errors are { "error": { "code", "message", "details"? } }.')
+      .setVersion('1')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-org-id' }, 'org')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
 }

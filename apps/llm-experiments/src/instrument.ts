@@ -1,0 +1,4 @@
+// Loaded with `node --import` before main.js so OpenTelemetry hooks pg, http and fastify first.
+import { startTracingFromEnv } from '@conduit/tracing';
+
+await startTracingFromEnv('llm-experiments');

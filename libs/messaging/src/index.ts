@@ -1,0 +1,15 @@
+export type { MessagingOptions } from './messaging.options.js';
+export { RpcError } from './rpc.error.js';
+export { RpcServer } from './rpc-server.js';
+export type { RpcContext, RpcHandler, RpcReply } from './rpc-server.js';
+export { RpcClient } from './rpc-client.js';
+export type { RequestOptions } from './rpc-client.js';
+export { EventPublisher } from './event-publisher.js';
+export type { PublishOptions, PublishResult } from './event-publisher.js';
+export { ConsumerRunner, nakDelay, serverBackoff } from './consumer-runner.js';
+export type { ConsumerSpec, ReceivedEvent, RunningConsumer } from './consumer-runner.js';
+export { streamConfig } from './stream-provisioner.js';
+export { Messaging, MessagingHealth } from './messaging.js';
+export type { MessagingStatus } from './messaging.js';
+export { JetStreamConsumers, MessagingModule } from './messaging.module.js';
+export type { MessagingModuleAsyncOptions } from './messaging.module.js';

@@ -1,0 +1,92 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { StreamDefinition } from '@conduit/contracts';
+import { ConsumerRunner } from './consumer-runner.js';
+import { EventPublisher } from './event-publisher.js';
+import type { MessagingOptions } from './messaging.options.js';
+import { RpcClient } from './rpc-client.js';
+import { RpcServer } from './rpc-server.js';
+import { provisionStreams } from './stream-provisioner.js';
+
+/** Connection state for readiness checks. */
+export interface MessagingStatus {
+  readonly connected: boolean;
+  readonly server?: string;
+  readonly reconnects: number;
+}
+
+/** Readiness view of the connection. */
+export class MessagingHealth {
+  constructor(private readonly state: () => MessagingStatus) {}
+
+  status(): MessagingStatus {
+    return this.state();
+  }
+}
+
+/**
+ * One NATS connection per process (reconnecting forever) and everything built on it. `close()`
+ * stops consumers (each finishes its batch in hand), stops serving requests, then drains.
+ */
+export class Messaging implements AsyncDisposable {
+  private connected = true;
+  private reconnects = 0;
+  readonly health = new MessagingHealth(() => ({
+    connected: this.connected && !this.nc.isClosed(),
+    server: this.nc.getServer(),
+    reconnects: this.reconnects,
+  }));
+  readonly rpcServer: RpcServer;
+  readonly rpcClient: RpcClient;
+  readonly publisher: EventPublisher;
+  readonly consumers: ConsumerRunner;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    readonly jsm: JetStreamManager,
+    readonly options: MessagingOptions,
+  ) {
+    const js = jetstream(nc);
+    this.rpcServer = new RpcServer(nc);
+    this.rpcClient = new RpcClient(nc, options.requestTimeoutMs);
+    this.publisher = new EventPublisher(js);
+    this.consumers = new ConsumerRunner(nc, js, jsm, options.consumers);
+    void this.watchStatus();
+  }
+
+  /** Connects (failing fast if no server answers at boot) and provisions streams when asked. */
+  static async connect(options: MessagingOptions, streams?: readonly StreamDefinition[]): Promise<Messaging> {
+    const nc = await connect({
+      servers: [...options.servers],
+      name: options.name,
+      user: options.user,
+      pass: options.password,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    const jsm = await jetstreamManager(nc);
+    if (options.provisionStreams) await provisionStreams(jsm, options.streams, streams);
+    return new Messaging(nc, jsm, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.consumers.stopAll();
+    await this.rpcServer.stop();
+    await this.nc.drain().catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === 'disconnect') this.connected = false;
+      if (s.type === 'reconnect') {
+        this.connected = true;
+        this.reconnects++;
+      }
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { SERVICE_CONFIG, ServiceRuntimeModule, messagingOptions } from './runtime.module.js';
+export type { RuntimeDatabase, RuntimeOptions } from './runtime.module.js';
+export { runService } from './run-service.js';
