@@ -1,6 +1,6 @@
 export type { MessagingOptions } from './messaging.options.js';
 export { RpcError } from './rpc.error.js';
-export { RpcServer } from './rpc-server.js';
+export { JsonText, RpcServer } from './rpc-server.js';
 export type { RpcContext, RpcHandler, RpcReply } from './rpc-server.js';
 export { RpcClient } from './rpc-client.js';
 export type { RequestOptions } from './rpc-client.js';

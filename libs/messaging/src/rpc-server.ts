@@ -21,10 +21,19 @@ export interface RpcContext {
   readonly orgId?: string;
 }
 
+/**
+ * A response already serialised (e.g. JSON built by Postgres): sent as it is, so a large reply
+ * is not parsed into objects only to be stringified again. `T` documents what the text holds.
+ */
+export class JsonText<T> {
+  declare readonly _type?: T;
+  constructor(readonly text: string) {}
+}
+
 export type RpcHandler<C extends RequestContract> = (
   request: ParsedRequestOf<C>,
   ctx: RpcContext,
-) => Promise<ResponseOf<C>> | ResponseOf<C>;
+) => Promise<ResponseOf<C> | JsonText<ResponseOf<C>>> | ResponseOf<C> | JsonText<ResponseOf<C>>;
 
 /** The wire form of every reply. WARNING: wire format, read by external callers. */
 export type RpcReply<T = unknown> =
@@ -101,7 +110,11 @@ export class RpcServer {
       if (reply.error.code === 'internal') span.setStatus({ code: SpanStatusCode.ERROR });
     }
     try {
-      msg.respond(encoder.encode(JSON.stringify(reply)));
+      const body =
+        reply.ok && reply.data instanceof JsonText
+          ? `{"ok":true,"data":${reply.data.text}}`
+          : JSON.stringify(reply);
+      msg.respond(encoder.encode(body));
     } catch (error) {
       this.logger.warn(`reply on ${contract.subject} failed: ${String(error)}`);
     }

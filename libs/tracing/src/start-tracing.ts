@@ -52,8 +52,12 @@ export async function startTracing(options: TracingOptions): Promise<{ shutdown(
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     autoDetectResources: false,
+    // With nowhere to export, record nothing (ids are still made and propagated, for logs and
+    // for downstream services that do export): recording spans nobody reads costs CPU per request.
     sampler: new sdkTrace.ParentBasedSampler({
-      root: new sdkTrace.TraceIdRatioBasedSampler(options.samplerRatio),
+      root: endpoint
+        ? new sdkTrace.TraceIdRatioBasedSampler(options.samplerRatio)
+        : new sdkTrace.AlwaysOffSampler(),
     }),
     spanProcessors: [processor],
     instrumentations: [

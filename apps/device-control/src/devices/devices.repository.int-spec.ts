@@ -4,7 +4,8 @@ import { createDataSource, runMigrations } from '@conduit/database';
 import type { DataSource } from 'typeorm';
 import { DEVICE_SCHEMA, deviceControlMigrations } from '../migrations/index.js';
 import { DeviceEntity } from './device.entity.js';
-import { DeviceExistsError, DevicesRepository } from './devices.repository.js';
+import { DeviceExistsError, DevicesRepository, type DeviceListFilter } from './devices.repository.js';
+import { toWire } from './devices.service.js';
 
 const PGBOUNCER = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:6432/conduit_test';
 const DIRECT = process.env['MIGRATION_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/conduit_test';
@@ -12,6 +13,10 @@ const DIRECT = process.env['MIGRATION_DATABASE_URL'] ?? 'postgres://postgres@127
 describe(DevicesRepository.name, () => {
   let dataSource: DataSource;
   let sut: DevicesRepository;
+  const list = async (scope: { orgId: string }, filter: DeviceListFilter) => {
+    const page = await sut.listJson(scope, filter);
+    return { rows: page.items.map((j) => JSON.parse(j) as { id: string }), next: page.next };
+  };
   const org = { orgId: `org-${randomUUID()}` };
   const other = { orgId: `org-${randomUUID()}` };
 
@@ -72,7 +77,7 @@ describe(DevicesRepository.name, () => {
     const seen: string[] = [];
     let cursor;
     do {
-      const page = await sut.list(org, { limit: 3, cursor });
+      const page = await list(org, { limit: 3, cursor });
       seen.push(...page.rows.map((r) => r.id));
       cursor = page.next;
     } while (cursor);
@@ -80,11 +85,18 @@ describe(DevicesRepository.name, () => {
   });
 
   it('filters by site and type within the org only', async () => {
-    const north = await sut.list(org, { limit: 50, site: 'north' });
+    const north = await list(org, { limit: 50, site: 'north' });
     expect(north.rows.map((r) => r.id)).toEqual(['dev-0', 'dev-2', 'dev-4', 'dev-6']);
-    const meters = await sut.list(org, { limit: 50, type: 'meter' });
+    const meters = await list(org, { limit: 50, type: 'meter' });
     expect(meters.rows.map((r) => r.id)).toEqual(['dev-5', 'dev-6']);
     expect(north.next).toBeUndefined();
+  });
+
+  it('builds in Postgres exactly the wire JSON that toWire builds', async () => {
+    const page = await sut.listJson(org, { limit: 1 });
+    const entity = await sut.findById(org, 'dev-0');
+    expect(entity).not.toBeNull();
+    expect(JSON.parse(page.items[0] ?? 'null')).toEqual(toWire(entity as DeviceEntity));
   });
 
   it('never returns another org’s device', async () => {

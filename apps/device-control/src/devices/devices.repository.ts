@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeviceStatus } from '@conduit/contracts';
-import type { TenantScope } from '@conduit/database';
+import { rawPool, type TenantScope } from '@conduit/database';
 import { DeviceEntity } from './device.entity.js';
 
 /** Filters and page of a device listing. */
@@ -28,6 +28,14 @@ export class DeviceExistsError extends Error {
     this.name = 'DeviceExistsError';
   }
 }
+
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** A device row as its wire JSON (see `deviceSchema` in contracts), built by Postgres. */
+const DEVICE_JSON = `json_build_object(
+  'id', id, 'org_id', org_id, 'name', name, 'site', site, 'type', type, 'vendor', vendor,
+  'external_id', external_id, 'status', status, 'last_seen', ${iso('last_seen')}, 'tags', tags,
+  'metadata', metadata, 'created_at', ${iso('created_at')}, 'updated_at', ${iso('updated_at')})::text`;
 
 /** Opaque cursor: base64url of `<created_at ms>.<id>` (ids are subject tokens: no dots). */
 export function encodeCursor(c: DeviceCursor): string {
@@ -74,32 +82,44 @@ export class DevicesRepository {
     return this.dataSource.getRepository(DeviceEntity).findOneBy({ orgId: scope.orgId, id });
   }
 
-  /** One page in (created_at, id) order; fetches one extra row to know whether more follow. */
-  async list(
+  /**
+   * One page as JSON text per device, built by Postgres in the wire format (the hot read path:
+   * no entity hydration, no re-serialisation). Pages in (created_at, id) order,
+   * fetching one extra row to know whether more follow.
+   */
+  async listJson(
     scope: TenantScope,
     filter: DeviceListFilter,
-  ): Promise<{ rows: DeviceEntity[]; next?: DeviceCursor }> {
-    const qb = this.dataSource
-      .getRepository(DeviceEntity)
-      .createQueryBuilder('d')
-      .where('d.org_id = :orgId', { orgId: scope.orgId })
-      .orderBy('d.created_at', 'ASC')
-      .addOrderBy('d.id', 'ASC')
-      .limit(filter.limit + 1);
-    if (filter.site !== undefined) qb.andWhere('d.site = :site', { site: filter.site });
-    if (filter.type !== undefined) qb.andWhere('d.type = :type', { type: filter.type });
-    if (filter.status !== undefined) qb.andWhere('d.status = :status', { status: filter.status });
+  ): Promise<{ items: string[]; next?: DeviceCursor }> {
+    const where = ['org_id = $1'];
+    const values: unknown[] = [scope.orgId];
+    const add = (sql: string, value: unknown) => {
+      values.push(value);
+      where.push(sql.replace('?', `$${values.length}`));
+    };
+    if (filter.site !== undefined) add('site = ?', filter.site);
+    if (filter.type !== undefined) add('type = ?', filter.type);
+    if (filter.status !== undefined) add('status = ?', filter.status);
     if (filter.cursor) {
-      qb.andWhere('(d.created_at, d.id) > (:createdAt, :id)', {
-        createdAt: filter.cursor.createdAt,
-        id: filter.cursor.id,
-      });
+      values.push(filter.cursor.createdAt, filter.cursor.id);
+      where.push(`(created_at, id) > ($${values.length - 1}, $${values.length})`);
     }
-    const rows = await qb.getMany();
-    if (rows.length <= filter.limit) return { rows };
+    values.push(filter.limit + 1);
+    const { rows } = await rawPool(this.dataSource).query<{ id: string; ms: string; j: string }>(
+      `SELECT id, (extract(epoch FROM created_at) * 1000)::bigint AS ms, ${DEVICE_JSON} AS j
+         FROM device.devices WHERE ${where.join(' AND ')}
+        ORDER BY created_at, id LIMIT $${values.length}`,
+      values,
+    );
     const page = rows.slice(0, filter.limit);
     const last = page.at(-1);
-    return { rows: page, next: last && { createdAt: last.createdAt, id: last.id } };
+    return {
+      items: page.map((r) => r.j),
+      next:
+        rows.length > filter.limit && last
+          ? { createdAt: new Date(Number(last.ms)), id: last.id }
+          : undefined,
+    };
   }
 
   /** Runs `work` in one transaction (the device row and its outbox event commit together). */

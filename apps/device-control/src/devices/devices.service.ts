@@ -8,7 +8,7 @@ import {
   type ListDevicesQuery,
 } from '@conduit/contracts';
 import type { TenantScope } from '@conduit/database';
-import { RpcError } from '@conduit/messaging';
+import { JsonText, RpcError } from '@conduit/messaging';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { OutboxService } from '../outbox/outbox.service.js';
 import type { DeviceEntity } from './device.entity.js';
@@ -90,14 +90,15 @@ export class DevicesService {
     return toWire(found);
   }
 
-  async list(scope: TenantScope, query: ListDevicesQuery): Promise<DevicePage> {
+  async list(scope: TenantScope, query: ListDevicesQuery): Promise<JsonText<DevicePage>> {
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !cursor) {
       throw new RpcError('validation_failed', 'invalid cursor', [
         { field: 'cursor', message: 'not a cursor returned by next_cursor' },
       ]);
     }
-    const page = await this.devices.list(scope, { ...query, cursor });
-    return { data: page.rows.map(toWire), next_cursor: page.next ? encodeCursor(page.next) : null };
+    const page = await this.devices.listJson(scope, { ...query, cursor });
+    const next = page.next ? JSON.stringify(encodeCursor(page.next)) : 'null';
+    return new JsonText(`{"data":[${page.items.join(',')}],"next_cursor":${next}}`);
   }
 }
