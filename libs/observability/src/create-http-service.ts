@@ -15,6 +15,8 @@ export interface HttpServiceOptions {
   readonly shutdownGraceMs?: number;
   /** Runs after the app closed (e.g. flush traces). */
   readonly afterClose?: () => Promise<void>;
+  /** Install the SIGTERM/SIGINT handlers that close the app and exit (default true; tests pass false). */
+  readonly handleSignals?: boolean;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function createHttpService(
   await options.beforeListen?.(app);
   await app.listen(options.port, options.host);
 
+  if (options.handleSignals === false) return app;
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;

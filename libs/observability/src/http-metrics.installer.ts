@@ -1,8 +1,12 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { trace } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
 import { Histogram, register } from 'prom-client';
+
+/** Probes and scrapes are not logged: they would drown everything else. */
+const QUIET = /^\/(health|readyz|metrics)$/;
 
 const histogram =
   (register.getSingleMetric('http_server_request_duration_seconds') as Histogram<
@@ -18,11 +22,15 @@ const histogram =
 /**
  * Fastify hooks on every request: the latency histogram labelled by route pattern (bounded
  * cardinality; `unmatched` for 404s), the route on the HTTP server span (the http
- * instrumentation knows only the URL), and the request id echoed as `x-request-id`.
+ * instrumentation knows only the URL), the request id echoed as `x-request-id`, and one log
+ * line per request (probes excepted) with its trace id.
  */
 @Injectable()
 export class HttpMetricsInstaller implements OnModuleInit {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Optional() private readonly logger?: PinoLogger,
+  ) {}
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
@@ -37,14 +45,24 @@ export class HttpMetricsInstaller implements OnModuleInit {
       }
     });
     fastify.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
       histogram.observe(
-        {
-          method: request.method,
-          route: request.routeOptions.url ?? 'unmatched',
-          status_code: String(reply.statusCode),
-        },
+        { method: request.method, route, status_code: String(reply.statusCode) },
         reply.elapsedTime / 1000,
       );
+      if (this.logger && !QUIET.test(route)) {
+        this.logger.info(
+          {
+            request_id: request.id,
+            method: request.method,
+            route,
+            url: request.url,
+            status: reply.statusCode,
+            duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+          },
+          'request completed',
+        );
+      }
     });
   }
 }
