@@ -26,7 +26,7 @@ if [ -f "$STARTED" ]; then
   while read -r server; do
     case "$server" in
       pgbouncer)
-        pidfile="$ROOT/.conduit/pgbouncer/pgbouncer.pid"
+        pidfile="$PGBOUNCER_DIR/pgbouncer.pid"
         [ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2> /dev/null && info "stopped PgBouncer"
         ;;
       redis) [ -f "$RUN_DIR/redis.pid" ] && kill -TERM "$(cat "$RUN_DIR/redis.pid")" 2> /dev/null && info "stopped Redis"; rm -f "$RUN_DIR/redis.pid" ;;

@@ -6,6 +6,8 @@ RUN_DIR="$ROOT/.conduit/run"
 LOG_DIR="$ROOT/.conduit/logs"
 STARTED="$RUN_DIR/started-by-us"
 NODE_BIN="$ROOT/node_modules/.bin/node"
+# PgBouncer runs as postgres, which may not be able to traverse the checkout (e.g. under /root).
+PGBOUNCER_DIR="${CONDUIT_PGBOUNCER_DIR:-/tmp/conduit-pgbouncer}"
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 
 info() { printf '\033[1;34m[conduit]\033[0m %s\n' "$*"; }

@@ -61,7 +61,7 @@ ensure_nats() {
 ensure_pgbouncer() {
   if port_open 127.0.0.1 $BOUNCER_PORT; then return 0; fi
   command -v pgbouncer > /dev/null || { info "installing pgbouncer"; apt_install pgbouncer || need "PgBouncer" "pgbouncer (transaction mode) on 127.0.0.1:6432 in front of 5432"; }
-  local dir="$ROOT/.conduit/pgbouncer"
+  local dir="$PGBOUNCER_DIR"
   mkdir -p "$dir"
   cat > "$dir/pgbouncer.ini" << INI
 [databases]
@@ -88,7 +88,6 @@ INI
   # PgBouncer refuses to run as root.
   if [ "$(id -u)" = 0 ]; then
     chown -R postgres:postgres "$dir"
-    chmod o+x "$ROOT" "$ROOT/.conduit" 2> /dev/null || true
     runuser -u postgres -- pgbouncer -d "$dir/pgbouncer.ini"
   else
     pgbouncer -d "$dir/pgbouncer.ini"
