@@ -227,8 +227,10 @@ describe('device registry through the gateway', () => {
     expect(descendsFrom(pg, server, trace)).toBe(true);
   });
 
-  it('answers 503 within the request timeout when device-control is down', async () => {
+  it('answers 503 within the request timeout when device-control is down (stopped by SIGTERM, exit 0)', async () => {
+    const deviceControl = stack.process('device-control');
     await stack.stopService('device-control');
+    expect(deviceControl.exitCode).toBe(0);
     const started = Date.now();
     const res = await api(stack, '/api/v1/devices');
     expect(res.status).toBe(503);
