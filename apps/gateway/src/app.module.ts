@@ -5,6 +5,8 @@ import { HttpErrorFilter } from './common/http-error.filter.js';
 import { DEFAULT_ORG_ID, TenancyGuard } from './common/tenancy.guard.js';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { DevicesModule } from './devices/devices.module.js';
+import { INGEST_LIMITS } from './telemetry/telemetry-ingest.service.js';
+import { TelemetryModule } from './telemetry/telemetry.module.js';
 import { GATEWAY_SCHEMA, gatewayMigrations } from './migrations/index.js';
 
 @Module({})
@@ -19,13 +21,15 @@ export class AppModule {
           database: { schema: GATEWAY_SCHEMA, entities: [], migrations: gatewayMigrations },
         }),
         DevicesModule,
+        TelemetryModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: DEFAULT_ORG_ID, useValue: config.service.devOrgId },
+        { provide: INGEST_LIMITS, useValue: config.service.ingest },
         TenancyGuard,
       ],
-      exports: [DEFAULT_ORG_ID, TenancyGuard],
+      exports: [DEFAULT_ORG_ID, TenancyGuard, INGEST_LIMITS],
     };
   }
 }

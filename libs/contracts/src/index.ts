@@ -39,3 +39,32 @@ export type {
 } from './device/device.schemas.js';
 export { DeviceRequests } from './device/device.requests.js';
 export { DeviceRegistered } from './device/device.events.js';
+export {
+  AGGREGATES,
+  DEFAULT_MAX_POINTS_PER_REQUEST,
+  INTERVALS,
+  bucketRowSchema,
+  ingestAcceptedSchema,
+  latestValueSchema,
+  metricSchema,
+  rawPointSchema,
+  telemetryBatchBodySchema,
+  telemetryIngestMessageSchema,
+  telemetryMultiQuerySchema,
+  telemetryPointSchema,
+  telemetryRangeQuerySchema,
+  telemetryReadingSchema,
+  timestampSchema,
+} from './telemetry/telemetry.schemas.js';
+export type {
+  Aggregate,
+  IngestAccepted,
+  Interval,
+  TelemetryIngestMessage,
+  TelemetryMultiQuery,
+  TelemetryPoint,
+  TelemetryRangeQuery,
+  TelemetryReading,
+} from './telemetry/telemetry.schemas.js';
+export { TelemetryIngested } from './telemetry/telemetry.events.js';
+export { TelemetryRequests } from './telemetry/telemetry.requests.js';

@@ -3,6 +3,8 @@ import { toFieldIssues } from '@conduit/contracts';
 import type { z } from 'zod';
 import { ApiError } from './api.error.js';
 
+const MAX_DETAILS = 20;
+
 /**
  * Validates one part of a request (`body`, `query`, `params`) with a contract schema and
  * returns the parsed value; a failure is a 400 whose details name each bad field.
@@ -14,9 +16,10 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   ) {}
 
   transform(value: unknown): z.output<S> {
-    const parsed = this.schema.safeParse(value ?? (this.part === 'body' ? undefined : {}));
+    const parsed = this.schema.safeParse(value ?? (this.part === 'query' || this.part === 'params' ? {} : undefined));
     if (parsed.success) return parsed.data;
-    const details = toFieldIssues(parsed.error, this.part);
+    // The first offending fields are enough to fix a request; a 100 000-point batch could have more.
+    const details = toFieldIssues(parsed.error, this.part).slice(0, MAX_DETAILS);
     throw new ApiError(
       'validation_failed',
       `invalid ${this.part}: ${details.map((d) => d.field).join(', ')}`,

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { deviceIdSchema } from '../device/device.schemas.js';
+
+// WARNING: field names below are wire names (HTTP bodies, NATS payloads, stored messages).
+
+/** Metric names: short identifiers, no whitespace. */
+export const metricSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a metric name: 1-64 of A-Z a-z 0-9 _ . : -');
+
+/** A finite number (JSON has no NaN or Infinity, but a producer's encoder may still send strings). */
+const value = z.number().refine(Number.isFinite, 'a finite number');
+
+/** ISO-8601 with an offset, or epoch milliseconds. */
+export const timestampSchema = z.union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(8.64e15)]);
+
+/** Most points one HTTP request may carry (TELEMETRY_MAX_POINTS_PER_REQUEST overrides). */
+export const DEFAULT_MAX_POINTS_PER_REQUEST = 100_000;
+
+/** `POST /api/v1/telemetry`: one device, several metrics at one time (server time when omitted). */
+export const telemetryReadingSchema = z.strictObject({
+  device_id: deviceIdSchema,
+  timestamp: timestampSchema.optional(),
+  data: z.record(metricSchema, value).refine((d) => Object.keys(d).length > 0, 'at least one metric'),
+});
+export type TelemetryReading = z.infer<typeof telemetryReadingSchema>;
+
+/** One point in an HTTP batch. */
+export const telemetryPointSchema = z.strictObject({
+  device_id: deviceIdSchema,
+  metric: metricSchema,
+  ts: timestampSchema,
+  value,
+});
+export type TelemetryPoint = z.infer<typeof telemetryPointSchema>;
+
+/** `POST /api/v1/telemetry/batch`: `{ points: [...] }` or an array of readings. */
+export const telemetryBatchBodySchema = z.union([
+  z.strictObject({ points: z.array(telemetryPointSchema).min(1) }),
+  z.array(telemetryReadingSchema).min(1),
+]);
+
+/** `202` answer of both ingest routes: the points are durable in JetStream. */
+export const ingestAcceptedSchema = z.object({ accepted: z.number().int(), batch_id: z.string() });
+export type IngestAccepted = z.infer<typeof ingestAcceptedSchema>;
+
+/**
+ * The message on `telemetry.ingest.<orgId>.<deviceId>` (the public ingest contract: external
+ * producers publish it too). Org and device come from the subject. `ts` is epoch milliseconds
+ * or ISO-8601.
+ */
+export const telemetryIngestMessageSchema = z.object({
+  version: z.literal(1),
+  points: z
+    .array(z.object({ metric: metricSchema, ts: timestampSchema, value }))
+    .min(1)
+    .max(10_000),
+});
+export type TelemetryIngestMessage = z.infer<typeof telemetryIngestMessageSchema>;
+
+export const INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const;
+export const AGGREGATES = ['avg', 'min', 'max', 'count', 'sum'] as const;
+export type Interval = (typeof INTERVALS)[number];
+export type Aggregate = (typeof AGGREGATES)[number];
+
+const isoTime = z.iso.datetime({ offset: true });
+const aggList = z
+  .string()
+  .transform((s) => s.split(',').map((a) => a.trim()))
+  .pipe(z.array(z.enum(AGGREGATES)).min(1));
+
+/** Query of `GET /api/v1/telemetry/:deviceId` (raw points, or buckets when `interval` is set). */
+export const telemetryRangeQuerySchema = z.strictObject({
+  metric: metricSchema.optional(),
+  from: isoTime,
+  to: isoTime,
+  interval: z.enum(INTERVALS).optional(),
+  agg: aggList.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  cursor: z
+    .string()
+    .max(512)
+    .regex(/^[A-Za-z0-9_-]+$/, 'an opaque cursor from next_cursor')
+    .optional(),
+});
+export type TelemetryRangeQuery = z.infer<typeof telemetryRangeQuerySchema>;
+
+/** Body of `POST /api/v1/telemetry/query`: buckets for many devices at once. */
+export const telemetryMultiQuerySchema = z.strictObject({
+  device_ids: z.array(deviceIdSchema).min(1).max(1_000),
+  metrics: z.array(metricSchema).min(1).max(100).optional(),
+  from: isoTime,
+  to: isoTime,
+  interval: z.enum(INTERVALS),
+  agg: z.array(z.enum(AGGREGATES)).min(1).default(['avg']),
+});
+export type TelemetryMultiQuery = z.infer<typeof telemetryMultiQuerySchema>;
+
+export const rawPointSchema = z.object({ metric: z.string(), ts: isoTime, value: z.number() });
+export const bucketRowSchema = z
+  .object({ bucket: isoTime, metric: z.string(), device_id: z.string().optional() })
+  .catchall(z.number().nullable());
+export const latestValueSchema = z.object({ metric: z.string(), ts: isoTime, value: z.number() });
