@@ -49,6 +49,8 @@ export {
   metricSchema,
   rawPointSchema,
   telemetryBatchBodySchema,
+  telemetryPointsBodySchema,
+  telemetryReadingsBodySchema,
   telemetryIngestMessageSchema,
   telemetryMultiQuerySchema,
   telemetryPointSchema,
@@ -58,6 +60,7 @@ export {
 } from './telemetry/telemetry.schemas.js';
 export type {
   Aggregate,
+  BucketRow,
   IngestAccepted,
   Interval,
   TelemetryIngestMessage,

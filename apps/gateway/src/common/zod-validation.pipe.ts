@@ -16,7 +16,9 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   ) {}
 
   transform(value: unknown): z.output<S> {
-    const parsed = this.schema.safeParse(value ?? (this.part === 'query' || this.part === 'params' ? {} : undefined));
+    const parsed = this.schema.safeParse(
+      value ?? (this.part === 'query' || this.part === 'params' ? {} : undefined),
+    );
     if (parsed.success) return parsed.data;
     // The first offending fields are enough to fix a request; a 100 000-point batch could have more.
     const details = toFieldIssues(parsed.error, this.part).slice(0, MAX_DETAILS);

@@ -1,10 +1,18 @@
-import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
+  TelemetryRequests,
+  deviceIdSchema,
+  telemetryMultiQuerySchema,
+  telemetryRangeQuerySchema,
+  type TelemetryMultiQuery,
+  type TelemetryRangeQuery,
   errorBodySchema,
   ingestAcceptedSchema,
   telemetryBatchBodySchema,
+  telemetryPointsBodySchema,
+  telemetryReadingsBodySchema,
   telemetryReadingSchema,
   type IngestAccepted,
   type TelemetryReading,
@@ -13,7 +21,12 @@ import type { TenantScope } from '@conduit/database';
 import { openApiSchema } from '../common/openapi.js';
 import { Tenant, TenancyGuard } from '../common/tenancy.guard.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
+import { RpcClient } from '@conduit/messaging';
 import { TelemetryIngestService } from './telemetry-ingest.service.js';
+
+const deviceParams = z.object({ deviceId: deviceIdSchema });
+const pointsPipe = new ZodValidationPipe(telemetryPointsBodySchema, 'body');
+const readingsPipe = new ZodValidationPipe(telemetryReadingsBodySchema, 'body');
 
 const idempotencyKey = z
   .string()
@@ -27,7 +40,54 @@ const keyOf = (raw: string | undefined): string | undefined => keyPipe.transform
 @Controller('api/v1/telemetry')
 @UseGuards(TenancyGuard)
 export class TelemetryController {
-  constructor(private readonly ingest: TelemetryIngestService) {}
+  constructor(
+    private readonly ingest: TelemetryIngestService,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  @Post('query')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Buckets of many devices at once' })
+  @ApiBody({ schema: openApiSchema(telemetryMultiQuerySchema) })
+  query(
+    @Tenant() tenant: TenantScope,
+    @Body(new ZodValidationPipe(telemetryMultiQuerySchema, 'body')) query: TelemetryMultiQuery,
+  ) {
+    return this.rpc.request(
+      TelemetryRequests.query,
+      { org_id: tenant.orgId, query },
+      { orgId: tenant.orgId },
+    );
+  }
+
+  @Get(':deviceId/latest')
+  @ApiOperation({ summary: 'Last value of each metric of a device' })
+  latest(
+    @Tenant() tenant: TenantScope,
+    @Param(new ZodValidationPipe(deviceParams, 'params')) params: z.infer<typeof deviceParams>,
+  ) {
+    return this.rpc.request(
+      TelemetryRequests.latest,
+      { org_id: tenant.orgId, device_id: params.deviceId },
+      { orgId: tenant.orgId },
+    );
+  }
+
+  @Get(':deviceId')
+  @ApiOperation({
+    summary: 'Raw points (paginated) or, with interval= and agg=, buckets; long ranges read hourly rollups',
+  })
+  range(
+    @Tenant() tenant: TenantScope,
+    @Param(new ZodValidationPipe(deviceParams, 'params')) params: z.infer<typeof deviceParams>,
+    @Query(new ZodValidationPipe(telemetryRangeQuerySchema, 'query')) query: TelemetryRangeQuery,
+  ) {
+    return this.rpc.request(
+      TelemetryRequests.range,
+      { org_id: tenant.orgId, device_id: params.deviceId, query },
+      { orgId: tenant.orgId },
+    );
+  }
 
   @Post()
   @HttpCode(202)
@@ -55,10 +115,11 @@ export class TelemetryController {
   @ApiResponse({ status: 413, schema: openApiSchema(errorBodySchema) })
   batch(
     @Tenant() tenant: TenantScope,
-    @Body(new ZodValidationPipe(telemetryBatchBodySchema, 'body'))
-    body: z.infer<typeof telemetryBatchBodySchema>,
+    @Body() raw: unknown,
     @Headers('idempotency-key') rawKey?: string,
   ): Promise<IngestAccepted> {
+    // Validated against the form the body has, so that errors name fields (`body.points.3.value`).
+    const body = Array.isArray(raw) ? readingsPipe.transform(raw) : pointsPipe.transform(raw);
     const now = Date.now();
     const points = Array.isArray(body)
       ? body.flatMap((r) => this.ingest.readingToPoints(r, now))

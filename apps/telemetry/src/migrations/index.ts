@@ -1,7 +1,8 @@
 import type { MigrationInterface } from 'typeorm';
+import { CreateTelemetry1764000100000 } from './1764000100000-create-telemetry.js';
 
 /** The schema telemetry owns; no other service reads it. */
 export const TELEMETRY_SCHEMA = 'telemetry';
 
-/** Every migration of {@link TELEMETRY_SCHEMA}, oldest first (the schema itself is created by the runner). */
-export const telemetryMigrations: (new () => MigrationInterface)[] = [];
+/** Every migration of {@link TELEMETRY_SCHEMA}, oldest first. */
+export const telemetryMigrations: (new () => MigrationInterface)[] = [CreateTelemetry1764000100000];

@@ -4,13 +4,18 @@ import { deviceIdSchema } from '../device/device.schemas.js';
 // WARNING: field names below are wire names (HTTP bodies, NATS payloads, stored messages).
 
 /** Metric names: short identifiers, no whitespace. */
-export const metricSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a metric name: 1-64 of A-Z a-z 0-9 _ . : -');
+export const metricSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a metric name: 1-64 of A-Z a-z 0-9 _ . : -');
 
 /** A finite number (JSON has no NaN or Infinity, but a producer's encoder may still send strings). */
 const value = z.number().refine(Number.isFinite, 'a finite number');
 
 /** ISO-8601 with an offset, or epoch milliseconds. */
-export const timestampSchema = z.union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(8.64e15)]);
+export const timestampSchema = z.union([
+  z.iso.datetime({ offset: true }),
+  z.number().int().min(0).max(8.64e15),
+]);
 
 /** Most points one HTTP request may carry (TELEMETRY_MAX_POINTS_PER_REQUEST overrides). */
 export const DEFAULT_MAX_POINTS_PER_REQUEST = 100_000;
@@ -33,10 +38,9 @@ export const telemetryPointSchema = z.strictObject({
 export type TelemetryPoint = z.infer<typeof telemetryPointSchema>;
 
 /** `POST /api/v1/telemetry/batch`: `{ points: [...] }` or an array of readings. */
-export const telemetryBatchBodySchema = z.union([
-  z.strictObject({ points: z.array(telemetryPointSchema).min(1) }),
-  z.array(telemetryReadingSchema).min(1),
-]);
+export const telemetryPointsBodySchema = z.strictObject({ points: z.array(telemetryPointSchema).min(1) });
+export const telemetryReadingsBodySchema = z.array(telemetryReadingSchema).min(1);
+export const telemetryBatchBodySchema = z.union([telemetryPointsBodySchema, telemetryReadingsBodySchema]);
 
 /** `202` answer of both ingest routes: the points are durable in JetStream. */
 export const ingestAcceptedSchema = z.object({ accepted: z.number().int(), batch_id: z.string() });
@@ -62,10 +66,15 @@ export type Interval = (typeof INTERVALS)[number];
 export type Aggregate = (typeof AGGREGATES)[number];
 
 const isoTime = z.iso.datetime({ offset: true });
-const aggList = z
-  .string()
-  .transform((s) => s.split(',').map((a) => a.trim()))
-  .pipe(z.array(z.enum(AGGREGATES)).min(1));
+const aggArray = z.array(z.enum(AGGREGATES)).min(1);
+/** `avg,max` in a query string, or already an array (when the parsed query is passed on over NATS). */
+const aggList = z.union([
+  aggArray,
+  z
+    .string()
+    .transform((s) => s.split(',').map((a) => a.trim()))
+    .pipe(aggArray),
+]);
 
 /** Query of `GET /api/v1/telemetry/:deviceId` (raw points, or buckets when `interval` is set). */
 export const telemetryRangeQuerySchema = z.strictObject({
@@ -98,4 +107,5 @@ export const rawPointSchema = z.object({ metric: z.string(), ts: isoTime, value:
 export const bucketRowSchema = z
   .object({ bucket: isoTime, metric: z.string(), device_id: z.string().optional() })
   .catchall(z.number().nullable());
+export type BucketRow = z.infer<typeof bucketRowSchema>;
 export const latestValueSchema = z.object({ metric: z.string(), ts: isoTime, value: z.number() });

@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { TelemetryIngested, orgIdSchema, deviceIdSchema } from '@conduit/contracts';
+import { JetStreamConsumers, type ReceivedEvent } from '@conduit/messaging';
+import type { z } from 'zod';
+import { Counter, register } from 'prom-client';
+import { PointsRepository, type PointBatch } from './points.repository.js';
+
+/** Writer batching from config. */
+export const WRITER_OPTIONS = Symbol('WRITER_OPTIONS');
+export interface WriterOptions {
+  /** Messages per transaction (each carries up to ~1 000 points). */
+  readonly batchMessages: number;
+  /** Longest a message waits for its batch to fill, in milliseconds. */
+  readonly batchWaitMs: number;
+}
+
+type IngestEvent = ReceivedEvent<z.output<typeof TelemetryIngested.schema>>;
+
+const written =
+  (register.getSingleMetric('conduit_telemetry_points_written_total') as Counter | undefined) ??
+  new Counter({
+    name: 'conduit_telemetry_points_written_total',
+    help: 'Points committed to telemetry.points',
+  });
+
+/** A message on a subject whose org or device is not a valid id: dead-lettered, never retried. */
+export class InvalidSubjectError extends Error {
+  constructor(subject: string) {
+    super(`subject ${subject} does not name a valid org and device`);
+    this.name = 'InvalidSubjectError';
+  }
+}
+
+/** Parses `telemetry.ingest.<org>.<device>`. */
+export function parseIngestSubject(subject: string): { orgId: string; deviceId: string } | undefined {
+  const parts = subject.split('.');
+  const org = orgIdSchema.safeParse(parts[2]);
+  const device = deviceIdSchema.safeParse(parts[3]);
+  return parts.length === 4 && org.success && device.success
+    ? { orgId: org.data, deviceId: device.data }
+    : undefined;
+}
+
+/**
+ * The `telemetry-writer` durable consumer on TELEMETRY, shared by every telemetry replica:
+ * batches messages, writes each batch in one transaction, acknowledges after the commit.
+ * A message failing its schema goes to the DLQ at once (the runner); a Postgres failure naks the
+ * batch for redelivery with backoff, which the consumed-sequence ledger makes harmless.
+ */
+@Injectable()
+export class PointsConsumer implements OnApplicationBootstrap {
+  private readonly logger = new Logger(PointsConsumer.name);
+
+  constructor(
+    private readonly consumers: JetStreamConsumers,
+    private readonly points: PointsRepository,
+    @Inject(WRITER_OPTIONS) private readonly options: WriterOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumers.run({
+      stream: TelemetryIngested.stream,
+      durable: 'telemetry-writer',
+      filterSubject: TelemetryIngested.filter,
+      schema: TelemetryIngested.schema,
+      batch: { maxMessages: this.options.batchMessages, maxWaitMs: this.options.batchWaitMs },
+      handle: (events) => this.write(events),
+    });
+  }
+
+  async write(events: readonly IngestEvent[]): Promise<void> {
+    const batches: PointBatch[] = [];
+    for (const e of events) {
+      const ids = parseIngestSubject(e.subject);
+      if (!ids) throw new InvalidSubjectError(e.subject);
+      batches.push({
+        seq: e.streamSeq,
+        ...ids,
+        points: e.data.points.map((p) => ({
+          metric: p.metric,
+          ts: typeof p.ts === 'number' ? p.ts : Date.parse(p.ts),
+          value: p.value,
+        })),
+      });
+    }
+    const result = await this.points.write(batches);
+    written.inc(result.points);
+    if (result.duplicates > 0) this.logger.log(`skipped ${result.duplicates} redelivered message(s)`);
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** One consumed message: its stream sequence, tenant, device and points (ts in epoch ms). */
+export interface PointBatch {
+  readonly seq: number;
+  readonly orgId: string;
+  readonly deviceId: string;
+  readonly points: readonly { readonly metric: string; readonly ts: number; readonly value: number }[];
+}
+
+export interface WriteResult {
+  readonly messages: number;
+  /** Messages skipped because their stream sequence was already committed (redeliveries). */
+  readonly duplicates: number;
+  readonly points: number;
+}
+
+// One statement, one round trip: the unnested arrays feed the raw points, the latest values
+// and the hourly rollup together. date_trunc(..., 'UTC') does not depend on the session time
+// zone (PgBouncer sessions are shared).
+const WRITE_SQL = `
+WITH u AS (
+  SELECT o, d, m, to_timestamp(t / 1000.0) AS ts, v
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[]) AS x(o, d, m, t, v)
+), ins AS (
+  INSERT INTO telemetry.points (org_id, device_id, metric, ts, value) SELECT o, d, m, ts, v FROM u
+), lat AS (
+  INSERT INTO telemetry.latest (org_id, device_id, metric, ts, value)
+  SELECT DISTINCT ON (o, d, m) o, d, m, ts, v FROM u ORDER BY o, d, m, ts DESC
+  ON CONFLICT (org_id, device_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
+   WHERE telemetry.latest.ts <= EXCLUDED.ts
+)
+INSERT INTO telemetry.points_hourly AS h (org_id, device_id, metric, hour, count, sum, min, max)
+SELECT o, d, m, date_trunc('hour', ts, 'UTC'), count(*), sum(v), min(v), max(v) FROM u GROUP BY 1, 2, 3, 4
+ON CONFLICT (org_id, device_id, metric, hour) DO UPDATE SET
+  count = h.count + EXCLUDED.count, sum = h.sum + EXCLUDED.sum,
+  min = LEAST(h.min, EXCLUDED.min), max = GREATEST(h.max, EXCLUDED.max)`;
+
+@Injectable()
+export class PointsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Writes a batch of messages in one transaction. Their stream sequences are recorded in
+   * `telemetry.consumed` in the same transaction, and messages whose sequence is already there
+   * are skipped: a redelivered batch (a crash after commit, before the ack) changes nothing —
+   * not the points, not the latest values, not the hourly rollups.
+   */
+  async write(batches: readonly PointBatch[]): Promise<WriteResult> {
+    return this.dataSource.transaction(async (tx) => {
+      const fresh: { stream_seq: string }[] = await tx.query(
+        `INSERT INTO telemetry.consumed (stream_seq) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING RETURNING stream_seq`,
+        [batches.map((b) => b.seq)],
+      );
+      const keep = new Set(fresh.map((r) => Number(r.stream_seq)));
+      const orgs: string[] = [];
+      const devices: string[] = [];
+      const metrics: string[] = [];
+      const times: number[] = [];
+      const values: number[] = [];
+      for (const b of batches) {
+        if (!keep.has(b.seq)) continue;
+        for (const p of b.points) {
+          orgs.push(b.orgId);
+          devices.push(b.deviceId);
+          metrics.push(p.metric);
+          times.push(p.ts);
+          values.push(p.value);
+        }
+      }
+      if (orgs.length > 0) await tx.query(WRITE_SQL, [orgs, devices, metrics, times, values]);
+      return { messages: keep.size, duplicates: batches.length - keep.size, points: orgs.length };
+    });
+  }
+
+  /** Forgets sequences older than `olderThanHours`: far past any redelivery. */
+  async pruneConsumed(olderThanHours: number): Promise<number> {
+    const result: [unknown, number] = await this.dataSource.query(
+      `DELETE FROM telemetry.consumed WHERE consumed_at < now() - make_interval(hours => $1)`,
+      [olderThanHours],
+    );
+    return result[1] ?? 0;
+  }
+}
