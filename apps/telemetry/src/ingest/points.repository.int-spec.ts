@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { createDataSource, runMigrations } from '@conduit/database';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TELEMETRY_SCHEMA, telemetryMigrations } from '../migrations/index.js';
+import { PartitionsService } from '../partitions/partitions.service.js';
+import { PointsRepository, type PointBatch } from './points.repository.js';
+
+const PGBOUNCER = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:6432/conduit_test';
+const DIRECT = process.env['MIGRATION_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/conduit_test';
+const HOUR = 3_600_000;
+
+describe(PointsRepository.name, () => {
+  let dataSource: DataSource;
+  let sut: PointsRepository;
+  const orgId = `org-${randomUUID().slice(0, 8)}`;
+  // Stream sequences unique to this run, far from any a real stream hands out in tests.
+  let seq = 9e14 + Math.floor(Math.random() * 1e13);
+  const base = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+  const batch = (deviceId: string, points: [string, number, number][]): PointBatch => ({
+    seq: seq++,
+    orgId,
+    deviceId,
+    points: points.map(([metric, ts, value]) => ({ metric, ts, value })),
+  });
+  const count = async (sql: string) =>
+    Number(((await dataSource.query(sql, [orgId])) as { n: string }[])[0]?.n);
+
+  beforeAll(async () => {
+    await runMigrations({ url: DIRECT, schema: TELEMETRY_SCHEMA, migrations: telemetryMigrations });
+    dataSource = createDataSource({
+      url: PGBOUNCER,
+      schema: TELEMETRY_SCHEMA,
+      poolMax: 4,
+      applicationName: 'points-int-spec',
+    });
+    await dataSource.initialize();
+    sut = new PointsRepository(dataSource);
+    await new PartitionsService(dataSource, sut, { retentionDays: 30, daysAhead: 2 }).maintain();
+  });
+
+  afterAll(async () => {
+    for (const table of ['points', 'latest', 'points_hourly']) {
+      await dataSource.query(`DELETE FROM telemetry.${table} WHERE org_id = $1`, [orgId]);
+    }
+    await dataSource.destroy();
+  });
+
+  it('writes points, and a redelivered message changes nothing', async () => {
+    const first = batch('dev-a', [
+      ['temp', base + 1_000, 20],
+      ['temp', base + 2_000, 22],
+      ['hum', base + 1_000, 40],
+    ]);
+    const second = batch('dev-b', [['temp', base + 5_000, 5]]);
+    expect(await sut.write([first, second])).toEqual({ messages: 2, duplicates: 0, points: 4 });
+    // A crash after commit and before the ack redelivers the same stream sequences.
+    expect(await sut.write([first, second])).toEqual({ messages: 0, duplicates: 2, points: 0 });
+    expect(await count(`SELECT count(*) AS n FROM telemetry.points WHERE org_id = $1`)).toBe(4);
+    expect(await count(`SELECT sum(count) AS n FROM telemetry.points_hourly WHERE org_id = $1`)).toBe(4);
+  });
+
+  it('keeps the newest value as latest, even when an older point arrives later', async () => {
+    await sut.write([batch('dev-c', [['temp', base + 10_000, 30]])]);
+    await sut.write([batch('dev-c', [['temp', base + 9_000, 29]])]);
+    const latest = (await dataSource.query(
+      `SELECT value, ts FROM telemetry.latest WHERE org_id = $1 AND device_id = 'dev-c' AND metric = 'temp'`,
+      [orgId],
+    )) as { value: number; ts: Date }[];
+    expect(latest).toEqual([{ value: 30, ts: new Date(base + 10_000) }]);
+  });
+
+  it('updates the hourly rollup of a late point’s own hour, agreeing with a recount from raw points', async () => {
+    await sut.write([
+      batch('dev-d', [
+        ['p', base + 10 * 60_000, 10],
+        ['p', base + HOUR + 60_000, 100],
+      ]),
+    ]);
+    await sut.write([batch('dev-d', [['p', base + 20 * 60_000, 30]])]); // late, for the first hour
+    const rollup = (await dataSource.query(
+      `SELECT hour, count::int, sum, min, max FROM telemetry.points_hourly
+        WHERE org_id = $1 AND device_id = 'dev-d' ORDER BY hour`,
+      [orgId],
+    )) as { hour: Date; count: number; sum: number; min: number; max: number }[];
+    const recount = (await dataSource.query(
+      `SELECT date_trunc('hour', ts, 'UTC') AS hour, count(*)::int AS count, sum(value) AS sum, min(value) AS min, max(value) AS max
+         FROM telemetry.points WHERE org_id = $1 AND device_id = 'dev-d' GROUP BY 1 ORDER BY 1`,
+      [orgId],
+    )) as typeof rollup;
+    expect(rollup).toEqual(recount);
+    expect(rollup[0]).toMatchObject({ hour: new Date(base), count: 2, sum: 40, min: 10, max: 30 });
+  });
+});
+
+describe(PartitionsService.name, () => {
+  it('creates daily partitions ahead once, and drops days past retention', async () => {
+    const dataSource = createDataSource({
+      url: PGBOUNCER,
+      schema: TELEMETRY_SCHEMA,
+      poolMax: 2,
+      applicationName: 'partitions-int-spec',
+    });
+    await dataSource.initialize();
+    try {
+      const sut = new PartitionsService(dataSource, new PointsRepository(dataSource), {
+        retentionDays: 30,
+        daysAhead: 2,
+      });
+      await sut.maintain();
+      const again = await sut.maintain();
+      expect(again.created).toEqual([]);
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+      const names = (
+        (await dataSource.query(
+          `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry.points'::regclass`,
+        )) as { relname: string }[]
+      ).map((r) => r.relname);
+      expect(names).toContain(`points_${tomorrow}`);
+
+      await dataSource.query(
+        `CREATE TABLE IF NOT EXISTS telemetry.points_20000101 PARTITION OF telemetry.points FOR VALUES FROM ('2000-01-01') TO ('2000-01-02')`,
+      );
+      const result = await sut.maintain();
+      expect(result.dropped).toContain('points_20000101');
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+});
