@@ -2,9 +2,10 @@
 import { createContext } from './src/context.js';
 import { report } from './src/report.js';
 import { deviceList } from './scenarios/device-list.js';
+import { ingest } from './scenarios/ingest.js';
 import type { Scenario } from './scenarios/scenario.js';
 
-const scenarios: readonly Scenario[] = [deviceList];
+const scenarios: readonly Scenario[] = [deviceList, ingest];
 
 function parse(argv: string[]): { name?: string; flags: Record<string, string> } {
   const flags: Record<string, string> = {};

@@ -12,6 +12,8 @@ export interface WriterOptions {
   readonly batchMessages: number;
   /** Longest a message waits for its batch to fill, in milliseconds. */
   readonly batchWaitMs: number;
+  /** Write transactions this process runs at once (Postgres scales to about two on 2 cores). */
+  readonly concurrency: number;
 }
 
 type IngestEvent = ReceivedEvent<z.output<typeof TelemetryIngested.schema>>;
@@ -64,6 +66,7 @@ export class PointsConsumer implements OnApplicationBootstrap {
       filterSubject: TelemetryIngested.filter,
       schema: TelemetryIngested.schema,
       batch: { maxMessages: this.options.batchMessages, maxWaitMs: this.options.batchWaitMs },
+      concurrency: this.options.concurrency,
       handle: (events) => this.write(events),
     });
   }

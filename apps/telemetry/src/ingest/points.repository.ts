@@ -16,6 +16,8 @@ export interface WriteResult {
   readonly points: number;
 }
 
+// Upserts take their row locks in key order (ORDER BY), so two writers committing batches that
+// touch the same device-hours wait for each other instead of deadlocking.
 // One statement, one round trip: the unnested arrays feed the raw points, the latest values
 // and the hourly rollup together. date_trunc(..., 'UTC') does not depend on the session time
 // zone (PgBouncer sessions are shared).
@@ -32,7 +34,7 @@ WITH u AS (
    WHERE telemetry.latest.ts <= EXCLUDED.ts
 )
 INSERT INTO telemetry.points_hourly AS h (org_id, device_id, metric, hour, count, sum, min, max)
-SELECT o, d, m, date_trunc('hour', ts, 'UTC'), count(*), sum(v), min(v), max(v) FROM u GROUP BY 1, 2, 3, 4
+SELECT o, d, m, date_trunc('hour', ts, 'UTC'), count(*), sum(v), min(v), max(v) FROM u GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
 ON CONFLICT (org_id, device_id, metric, hour) DO UPDATE SET
   count = h.count + EXCLUDED.count, sum = h.sum + EXCLUDED.sum,
   min = LEAST(h.min, EXCLUDED.min), max = GREATEST(h.max, EXCLUDED.max)`;
