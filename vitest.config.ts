@@ -31,7 +31,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['{apps,libs}/**/*.spec.ts'], environment: 'node' },
+        test: { name: 'unit', include: ['{apps,libs,bench}/**/*.spec.ts'], environment: 'node' },
       },
       {
         test: {

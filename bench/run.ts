@@ -1,4 +1,7 @@
-// npm run bench -- <scenario> [--duration 10 --rate 1000 --connections 64]
+// npm run bench -- <scenario> [--duration 10 --rate 1000 --connections 64]   (--help lists them)
+// Exit codes: 0 measured (goals may be missed: they are reported), 1 target unreachable or run
+// invalid (e.g. > 1 % errors), 2 usage error.
+import { parseArgs, UsageError } from './src/args.js';
 import { createContext } from './src/context.js';
 import { report } from './src/report.js';
 import { deviceList } from './scenarios/device-list.js';
@@ -7,27 +10,42 @@ import type { Scenario } from './scenarios/scenario.js';
 
 const scenarios: readonly Scenario[] = [deviceList, ingest];
 
-function parse(argv: string[]): { name?: string; flags: Record<string, string> } {
-  const flags: Record<string, string> = {};
-  let name: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg.startsWith('--')) flags[arg.slice(2)] = argv[++i] ?? 'true';
-    else name ??= arg;
+function usage(): string {
+  const lines = ['usage: npm run bench -- <scenario> [--flag value …]', '', 'scenarios:'];
+  for (const s of scenarios) {
+    lines.push(`  ${s.name.padEnd(18)} ${s.description}`);
+    for (const [flag, help] of Object.entries(s.options ?? {}))
+      lines.push(`      --${flag.padEnd(14)} ${help}`);
   }
-  return { name, flags };
+  lines.push('', 'env: CONDUIT_GATEWAY_URL (default http://127.0.0.1:3000)');
+  return lines.join('\n');
 }
 
-const { name, flags } = parse(process.argv.slice(2));
-const scenario = scenarios.find((s) => s.name === name);
-if (!scenario) {
-  console.log('usage: npm run bench -- <scenario> [--duration s --rate n --connections n]\n\nscenarios:');
-  for (const s of scenarios) console.log(`  ${s.name.padEnd(16)} ${s.description}`);
-  process.exit(name && name !== '--help' ? 2 : 0);
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(usage());
+    return 0;
+  }
+  const scenario = scenarios.find((s) => s.name === args.name);
+  if (!scenario) {
+    console.error(`${args.name ? `unknown scenario '${args.name}'` : 'no scenario given'}\n\n${usage()}`);
+    return 2;
+  }
+  if (scenario.options) {
+    const unknown = Object.keys(args.flags).filter((flag) => !(flag in (scenario.options ?? {})));
+    if (unknown.length)
+      throw new UsageError(`${scenario.name} has no flag ${unknown.map((f) => `--${f}`).join(', ')}`);
+  }
+  const result = await scenario.run(createContext(args.flags));
+  report(scenario.name, result);
+  return result.failure === undefined ? 0 : 1;
 }
+
 try {
-  report(scenario.name, await scenario.run(createContext(flags)));
+  process.exitCode = await main();
 } catch (error) {
-  console.error(`bench ${scenario.name} failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(error instanceof UsageError ? `usage: ${message}` : `bench failed: ${message}`);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
 }

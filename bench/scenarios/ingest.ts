@@ -19,6 +19,12 @@ const DB = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5
 export const ingest: Scenario = {
   name: 'ingest',
   description: '2 000 000 points via HTTP batches: accept and end-to-end points/s vs a COPY baseline',
+  options: {
+    points: 'points in all (2000000)',
+    batch: 'points per request (1000)',
+    concurrency: 'requests in flight (16)',
+    devices: 'distinct devices (1000)',
+  },
   async run(ctx) {
     const total = ctx.flag('points', 2_000_000);
     const perRequest = ctx.flag('batch', 1_000);

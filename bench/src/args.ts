@@ -41,7 +41,11 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
 }
 
 /** A flag's value as a positive finite number, or `fallback` when the flag is absent. */
-export function positiveNumber(flags: Readonly<Record<string, string>>, name: string, fallback: number): number {
+export function positiveNumber(
+  flags: Readonly<Record<string, string>>,
+  name: string,
+  fallback: number,
+): number {
   const raw = flags[name];
   const value = raw === undefined ? fallback : Number(raw);
   if (raw === '' || !Number.isFinite(value) || value <= 0)

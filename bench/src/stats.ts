@@ -7,13 +7,17 @@ export interface LatencySummary {
   readonly max: number;
 }
 
-/** Nearest-rank percentile of an ascending array (p in 0–100). */
+/** Nearest-rank percentile of an ascending array (p in 0–100); NaN when empty. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] ?? Number.NaN;
 }
 
+/**
+ * Exact percentiles of the samples (sorted copy; tens of thousands of samples sort in
+ * milliseconds, so no histogram is needed). NaN fields when there are none.
+ */
 export function summarize(samples: readonly number[]): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
   return {
@@ -25,5 +29,11 @@ export function summarize(samples: readonly number[]): LatencySummary {
   };
 }
 
+/** Rounds to `digits` decimals for reports. */
+export const round = (n: number, digits = 2): number => {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+};
+
 /** Rounds to 2 decimals for reports. */
-export const round2 = (n: number): number => Math.round(n * 100) / 100;
+export const round2 = (n: number): number => round(n, 2);
