@@ -23,6 +23,11 @@ export interface ReceivedEvent<T> {
   readonly headers: Readonly<Record<string, string>>;
   /** Stream sequence: unique and increasing within the stream (a redelivery keeps it). */
   readonly streamSeq: number;
+  /**
+   * When the stream was created (epoch ms). Sequences restart when a stream is deleted and
+   * created again, so (streamEpoch, streamSeq) is what identifies a message across time.
+   */
+  readonly streamEpoch: number;
   /** 1 on first delivery. */
   readonly deliveryCount: number;
   readonly msgId?: string;
@@ -127,6 +132,7 @@ export class ConsumerRunner {
     await this.ensureConsumer(spec.stream, spec.durable, config);
 
     const consumer = await this.js.consumers.get(spec.stream, spec.durable);
+    const streamEpoch = Date.parse((await this.jsm.streams.info(spec.stream)).created);
     const labels = { stream: spec.stream, consumer: spec.durable };
     const buffer: JsMsg[] = [];
     const inFlight = new Set<Promise<void>>();
@@ -169,6 +175,7 @@ export class ConsumerRunner {
         data: parsed.data,
         headers,
         streamSeq: m.seq,
+        streamEpoch,
         deliveryCount: m.info.deliveryCount,
         msgId: headers['Nats-Msg-Id'],
         publishedAt: m.time,

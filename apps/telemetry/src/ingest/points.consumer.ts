@@ -77,6 +77,7 @@ export class PointsConsumer implements OnApplicationBootstrap {
       const ids = parseIngestSubject(e.subject);
       if (!ids) throw new InvalidSubjectError(e.subject);
       batches.push({
+        epoch: e.streamEpoch,
         seq: e.streamSeq,
         ...ids,
         points: e.data.points.map((p) => ({

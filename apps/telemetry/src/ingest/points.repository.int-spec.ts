@@ -14,10 +14,12 @@ describe(PointsRepository.name, () => {
   let dataSource: DataSource;
   let sut: PointsRepository;
   const orgId = `org-${randomUUID().slice(0, 8)}`;
-  // Stream sequences unique to this run, far from any a real stream hands out in tests.
-  let seq = 9e14 + Math.floor(Math.random() * 1e13);
+  // A stream epoch of its own: this run's sequences cannot collide with any other's.
+  const epoch = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+  let seq = 1;
   const base = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
   const batch = (deviceId: string, points: [string, number, number][]): PointBatch => ({
+    epoch,
     seq: seq++,
     orgId,
     deviceId,
@@ -58,6 +60,14 @@ describe(PointsRepository.name, () => {
     expect(await sut.write([first, second])).toEqual({ messages: 0, duplicates: 2, points: 0 });
     expect(await count(`SELECT count(*) AS n FROM telemetry.points WHERE org_id = $1`)).toBe(4);
     expect(await count(`SELECT sum(count) AS n FROM telemetry.points_hourly WHERE org_id = $1`)).toBe(4);
+  });
+
+  it('writes a message whose sequence was seen in an earlier life of the stream', async () => {
+    const old = { ...batch('dev-e', [['temp', base + 1_000, 1]]), epoch: epoch + 100, seq: 1 };
+    const recreated = { ...batch('dev-e', [['temp', base + 2_000, 2]]), epoch: epoch + 101, seq: 1 };
+    expect((await sut.write([old])).points).toBe(1);
+    expect((await sut.write([recreated])).points).toBe(1);
+    expect((await sut.write([old, recreated])).duplicates).toBe(2);
   });
 
   it('keeps the newest value as latest, even when an older point arrives later', async () => {

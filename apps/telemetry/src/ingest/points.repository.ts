@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-/** One consumed message: its stream sequence, tenant, device and points (ts in epoch ms). */
+/** One consumed message: its identity in the stream, tenant, device and points (ts in epoch ms). */
 export interface PointBatch {
+  /** Creation time of the stream (epoch ms): sequences restart when a stream is recreated. */
+  readonly epoch: number;
   readonly seq: number;
   readonly orgId: string;
   readonly deviceId: string;
@@ -51,18 +53,19 @@ export class PointsRepository {
    */
   async write(batches: readonly PointBatch[]): Promise<WriteResult> {
     return this.dataSource.transaction(async (tx) => {
-      const fresh: { stream_seq: string }[] = await tx.query(
-        `INSERT INTO telemetry.consumed (stream_seq) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING RETURNING stream_seq`,
-        [batches.map((b) => b.seq)],
+      const fresh: { stream_epoch: string; stream_seq: string }[] = await tx.query(
+        `INSERT INTO telemetry.consumed (stream_epoch, stream_seq)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING RETURNING stream_epoch, stream_seq`,
+        [batches.map((b) => b.epoch), batches.map((b) => b.seq)],
       );
-      const keep = new Set(fresh.map((r) => Number(r.stream_seq)));
+      const keep = new Set(fresh.map((r) => `${r.stream_epoch}:${r.stream_seq}`));
       const orgs: string[] = [];
       const devices: string[] = [];
       const metrics: string[] = [];
       const times: number[] = [];
       const values: number[] = [];
       for (const b of batches) {
-        if (!keep.has(b.seq)) continue;
+        if (!keep.has(`${b.epoch}:${b.seq}`)) continue;
         for (const p of b.points) {
           orgs.push(b.orgId);
           devices.push(b.deviceId);

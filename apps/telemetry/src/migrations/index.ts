@@ -1,8 +1,12 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreateTelemetry1764000100000 } from './1764000100000-create-telemetry.js';
+import { ConsumedByStreamEpoch1764000200000 } from './1764000200000-consumed-by-stream-epoch.js';
 
 /** The schema telemetry owns; no other service reads it. */
 export const TELEMETRY_SCHEMA = 'telemetry';
 
 /** Every migration of {@link TELEMETRY_SCHEMA}, oldest first. */
-export const telemetryMigrations: (new () => MigrationInterface)[] = [CreateTelemetry1764000100000];
+export const telemetryMigrations: (new () => MigrationInterface)[] = [
+  CreateTelemetry1764000100000,
+  ConsumedByStreamEpoch1764000200000,
+];
