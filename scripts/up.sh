@@ -9,6 +9,9 @@ source scripts/lib.sh
 SERVICES=(gateway device-control telemetry analytics llm-experiments)
 declare -A BASE_PORT=([gateway]=3000 [device-control]=3001 [telemetry]=3002 [analytics]=3003 [llm-experiments]=3004)
 declare -A REPLICAS=()
+# Heap bounds per service. The telemetry writer's in-flight work is bounded by the consumer's
+# max_ack_pending (a few MB of points); without a cap V8 lets the heap grow to ~400 MB RSS.
+declare -A NODE_FLAGS=([telemetry]="--max-old-space-size=160 --max-semi-space-size=8")
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,7 +50,8 @@ start_one() { # start_one <service> <replica index from 1>
   else
     local dist="dist/apps/$service/src"
     CONDUIT_PRESET="${CONDUIT_PRESET:-development}" HTTP_PORT="$port" \
-      nohup "$NODE_BIN" --enable-source-maps --import "./$dist/instrument.js" "./$dist/main.js" \
+      # shellcheck disable=SC2086 # flags are word lists on purpose
+      nohup "$NODE_BIN" --enable-source-maps ${NODE_FLAGS[$service]:-} --import "./$dist/instrument.js" "./$dist/main.js" \
       >> "$LOG_DIR/$id.log" 2>&1 &
     echo $! > "$pidfile"
     info "started $id (pid $!, port $port)"
