@@ -49,7 +49,7 @@ export default defineConfig({
           include: ['e2e/**/*.e2e-spec.ts'],
           environment: 'node',
           globalSetup: ['./e2e/src/support/global-setup.ts'],
-          testTimeout: 60_000,
+          testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

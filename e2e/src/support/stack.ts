@@ -18,8 +18,9 @@ export interface StackOptions {
  * nats-server, the test database behind PgBouncer, and Redis. Dispose stops everything.
  */
 export class TestStack implements AsyncDisposable {
-  private readonly processes = new Map<ServiceName, ManagedProcess>();
-  private readonly ports = new Map<ServiceName, number>();
+  // Keyed by replica id: the service name, or e.g. `telemetry#2` for a second replica.
+  private readonly processes = new Map<string, ManagedProcess>();
+  private readonly ports = new Map<string, number>();
 
   private constructor(
     readonly natsUrl: string,
@@ -42,7 +43,7 @@ export class TestStack implements AsyncDisposable {
     return stack;
   }
 
-  url(service: ServiceName): string {
+  url(service: ServiceName | string): string {
     const port = this.ports.get(service);
     if (port === undefined) throw new Error(`${service} was never started`);
     return `http://127.0.0.1:${port}`;
@@ -52,16 +53,23 @@ export class TestStack implements AsyncDisposable {
     return this.url('gateway');
   }
 
-  process(service: ServiceName): ManagedProcess {
+  process(service: ServiceName | string): ManagedProcess {
     const proc = this.processes.get(service);
     if (!proc) throw new Error(`${service} is not running`);
     return proc;
   }
 
-  /** Starts (or restarts, on the same port) one service and waits for its /readyz. */
-  async startService(service: ServiceName, extraEnv: Readonly<Record<string, string>> = {}): Promise<void> {
-    const port = this.ports.get(service) ?? (await freePort());
-    this.ports.set(service, port);
+  /**
+   * Starts (or restarts, on the same port) one service and waits for its /readyz. `replica`
+   * names a further process of the same service (e.g. `telemetry#2`).
+   */
+  async startService(
+    service: ServiceName,
+    extraEnv: Readonly<Record<string, string>> = {},
+    replica: string = service,
+  ): Promise<void> {
+    const port = this.ports.get(replica) ?? (await freePort());
+    this.ports.set(replica, port);
     const dist = join(ROOT, 'dist/apps', service, 'src');
     const child = spawn(
       process.execPath,
@@ -83,19 +91,19 @@ export class TestStack implements AsyncDisposable {
         },
       },
     );
-    const proc = new ManagedProcess(service, child);
-    this.processes.set(service, proc);
+    const proc = new ManagedProcess(replica, child);
+    this.processes.set(replica, proc);
     try {
-      await waitForHttp(`${this.url(service)}/readyz`, 30_000, () => proc.alive);
+      await waitForHttp(`${this.url(replica)}/readyz`, 30_000, () => proc.alive);
     } catch (error) {
-      throw new Error(`${service} did not become ready: ${(error as Error).message}\n${proc.tail()}`, {
+      throw new Error(`${replica} did not become ready: ${(error as Error).message}\n${proc.tail()}`, {
         cause: error,
       });
     }
   }
 
-  /** Stops one service (SIGTERM unless told otherwise). */
-  async stopService(service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /** Stops one service or replica (SIGTERM unless told otherwise). */
+  async stopService(service: ServiceName | string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.processes.get(service)?.stop(signal);
     this.processes.delete(service);
   }

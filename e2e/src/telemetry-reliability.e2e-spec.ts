@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestStack } from './support/stack.js';
+
+const DIRECT = process.env['MIGRATION_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/conduit_test';
+
+describe('telemetry writer reliability', () => {
+  let stack: TestStack;
+  let db: pg.Client;
+  const start = Date.now() - 3_600_000;
+
+  const count = async (org: string) =>
+    Number((await db.query('SELECT count(*) AS n FROM telemetry.points WHERE org_id = $1', [org])).rows[0].n);
+  const committed = async (org: string) =>
+    Number(
+      (
+        await db.query('SELECT coalesce(sum(count), 0) AS n FROM telemetry.points_hourly WHERE org_id = $1', [
+          org,
+        ])
+      ).rows[0].n,
+    );
+  const until = async (probe: () => Promise<boolean>, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error('not reached in time');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  /** Sends `requests` batches of 1 000 points (one device each), 8 in flight; all must be 202. */
+  const ingest = async (org: string, requests: number) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < requests) {
+          const r = next++;
+          const points = Array.from({ length: 1000 }, (_, i) => ({
+            device_id: `d${r % 50}`,
+            metric: i % 2 ? 'a' : 'b',
+            ts: start + Math.floor(r / 50) * 1000 + i,
+            value: i,
+          }));
+          const res = await fetch(`${stack.gatewayUrl}/api/v1/telemetry/batch`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-org-id': org },
+            body: JSON.stringify({ points }),
+          });
+          expect(res.status).toBe(202);
+        }
+      }),
+    );
+  };
+
+  /** The hourly rollups equal a recount from raw points, and no point is stored twice. */
+  const expectConsistent = async (org: string) => {
+    const mismatches = await db.query(
+      `SELECT coalesce(r.device_id, h.device_id) AS device_id FROM
+         (SELECT device_id, metric, date_trunc('hour', ts, 'UTC') AS hour, count(*) AS c, sum(value) AS s
+            FROM telemetry.points WHERE org_id = $1 GROUP BY 1, 2, 3) r
+         FULL JOIN (SELECT device_id, metric, hour, count AS c, sum AS s FROM telemetry.points_hourly WHERE org_id = $1) h
+           USING (device_id, metric, hour)
+        WHERE r.c IS DISTINCT FROM h.c OR r.s IS DISTINCT FROM h.s`,
+      [org],
+    );
+    expect(mismatches.rowCount).toBe(0);
+    const duplicates = await db.query(
+      `SELECT 1 FROM telemetry.points WHERE org_id = $1 GROUP BY device_id, metric, ts HAVING count(*) > 1 LIMIT 1`,
+      [org],
+    );
+    expect(duplicates.rowCount).toBe(0);
+  };
+
+  beforeAll(async () => {
+    // A short ack wait so that what a killed writer held is redelivered within the test.
+    stack = await TestStack.start({ services: ['telemetry', 'gateway'], env: { CONSUMER_ACK_WAIT_S: '3' } });
+    db = new pg.Client({ connectionString: DIRECT });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await stack?.[Symbol.asyncDispose]();
+  });
+
+  it('ends with exactly 1 000 000 rows after the writer is SIGKILLed mid-ingest and restarted', async () => {
+    const org = `kill-${randomUUID().slice(0, 8)}`;
+    await ingest(org, 1000);
+    await until(async () => (await committed(org)) > 0, 30_000);
+    await stack.stopService('telemetry', 'SIGKILL');
+    const atKill = await committed(org);
+    expect(atKill).toBeLessThan(1_000_000);
+    await stack.startService('telemetry', { CONSUMER_ACK_WAIT_S: '3' });
+    await until(async () => (await committed(org)) >= 1_000_000, 120_000);
+    expect(await count(org)).toBe(1_000_000);
+    await expectConsistent(org);
+  });
+
+  it('shares the writer consumer between two replicas without writing a point twice', async () => {
+    await stack.startService('telemetry', { CONSUMER_ACK_WAIT_S: '3' }, 'telemetry#2');
+    const org = `two-${randomUUID().slice(0, 8)}`;
+    await ingest(org, 200);
+    await until(async () => (await committed(org)) >= 200_000, 60_000);
+    expect(await count(org)).toBe(200_000);
+    await expectConsistent(org);
+    const written = async (replica: string) => {
+      const text = await (await fetch(`${stack.url(replica)}/metrics`)).text();
+      return Number(/^conduit_telemetry_points_written_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    expect(await written('telemetry')).toBeGreaterThan(0);
+    expect(await written('telemetry#2')).toBeGreaterThan(0);
+  });
+});
