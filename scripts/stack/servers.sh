@@ -59,9 +59,12 @@ ensure_nats() {
 }
 
 ensure_pgbouncer() {
-  if port_open 127.0.0.1 $BOUNCER_PORT; then return 0; fi
+  local dir="$PGBOUNCER_DIR" pid=""
+  [ -f "$dir/pgbouncer.pid" ] && pid="$(cat "$dir/pgbouncer.pid")"
+  if port_open 127.0.0.1 $BOUNCER_PORT && ! { [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; }; then
+    return 0 # someone else's PgBouncer: use it as it is
+  fi
   command -v pgbouncer > /dev/null || { info "installing pgbouncer"; apt_install pgbouncer || need "PgBouncer" "pgbouncer (transaction mode) on 127.0.0.1:6432 in front of 5432"; }
-  local dir="$PGBOUNCER_DIR"
   mkdir -p "$dir"
   cat > "$dir/pgbouncer.ini" << INI
 [databases]
@@ -78,6 +81,10 @@ max_client_conn = 2000
 default_pool_size = 20
 reserve_pool_size = 5
 server_reset_query =
+; Fail fast while Postgres is down (a queued query errors after 3 s, answered 503) and
+; reconnect within a second once it is back, instead of the defaults of 120 s and 15 s.
+query_wait_timeout = 3
+server_login_retry = 1
 ignore_startup_parameters = extra_float_digits,options
 admin_users = postgres
 stats_users = postgres
@@ -85,6 +92,10 @@ pidfile = $dir/pgbouncer.pid
 logfile = $dir/pgbouncer.log
 INI
   echo '"postgres" ""' > "$dir/userlist.txt"
+  if [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; then
+    kill -HUP "$pid" # ours, already running: apply the config written above
+    return 0
+  fi
   # PgBouncer refuses to run as root.
   if [ "$(id -u)" = 0 ]; then
     chown -R postgres:postgres "$dir"

@@ -3,3 +3,4 @@ export type { DatabaseOptions, MigrationList, PgPoolLike } from './data-source.j
 export { ensureDatabase, runMigrations } from './migrations.js';
 export type { MigrationOptions, MigrationResult } from './migrations.js';
 export type { TenantScope } from './tenant-scope.js';
+export { isDatabaseUnavailable } from './connection-errors.js';

@@ -143,6 +143,35 @@ describe(ConsumerRunner.name, () => {
     await sut.stop();
   });
 
+  it('holds a batch through a dependency outage without burning deliveries or dead-lettering it', async () => {
+    const durable = uniqueName('outage');
+    let failures = 4; // more than max_deliver allows: the messages would be dead-lettered if each failure counted
+    const handled: Event[] = [];
+    const sut = await m.consumers.run({
+      stream: stream.name,
+      durable,
+      filterSubject: `${prefix}.outage`,
+      schema,
+      batch: { maxMessages: 10, maxWaitMs: 20 },
+      maxDeliver: 2,
+      backoffMs: [50],
+      isTransient: (error) => error instanceof Error && error.message === 'database down',
+      handle: async (events: Event[]) => {
+        if (failures-- > 0) throw new Error('database down');
+        handled.push(...events);
+      },
+    });
+    for (const n of [1, 2, 3]) await publish('outage', { n });
+    await until(() => handled.length === 3, 20_000);
+    expect(handled.map((e) => e.data.n).sort()).toEqual([1, 2, 3]);
+    expect(handled.every((e) => e.deliveryCount === 1)).toBe(true);
+    const dead = await m.jsm.streams
+      .getMessage('DLQ', { last_by_subj: `dlq.${stream.name}.${durable}` })
+      .catch(() => null);
+    expect(dead).toBeNull();
+    await sut.stop();
+  });
+
   it('shares one durable between two processes without handling a message twice', async () => {
     const durable = uniqueName('shared');
     const handled: { by: string; n: number }[] = [];

@@ -57,6 +57,13 @@ export interface ConsumerSpec<S extends z.ZodType> {
   readonly maxDeliver?: number;
   readonly backoffMs?: readonly number[];
   readonly ackWaitS?: number;
+  /**
+   * Errors that mean a dependency is down (e.g. the database), not that the messages are bad:
+   * the batch is kept and retried in place (backoff from 0.5 s up to 10 s) while its messages
+   * are held with in-progress acks, so an outage of any length burns no deliveries and sends
+   * nothing to the DLQ. Pulling pauses meanwhile (backpressure).
+   */
+  readonly isTransient?: (error: unknown) => boolean;
 }
 
 /** A consumer being run by this process. */
@@ -256,7 +263,13 @@ export class ConsumerRunner {
         await handleWithSpan(valid, events);
         for (const m of valid) m.ack();
         messagingMetrics.consumed.inc({ ...labels, outcome: 'acked' }, valid.length);
-      } catch (error) {
+      } catch (caught) {
+        let error = caught;
+        if (spec.isTransient?.(error)) {
+          const retried = await retryInPlace(valid, events, error);
+          if (retried === 'done') return;
+          error = retried;
+        }
         if (valid.length > 1) {
           this.logger.warn(
             `batch of ${valid.length} on ${spec.durable} failed (${String(error)}); retrying one by one`,
@@ -276,6 +289,41 @@ export class ConsumerRunner {
       }
       // Acks are fire-and-forget publishes: make sure they reached the server.
       await this.nc.flush().catch(() => undefined);
+    };
+
+    /**
+     * Retries a batch whose handler failed on a transient error until it succeeds (→ 'done'),
+     * fails otherwise (→ that error, for the normal path), or the consumer stops (→ nak so that
+     * another replica or the next start takes the batch; → 'done').
+     */
+    const retryInPlace = async (msgs: JsMsg[], events: ReceivedEvent<z.output<S>>[], first: unknown) => {
+      const hold = setInterval(() => msgs.forEach((m) => m.working()), Math.max(1000, (ackWaitS * 1000) / 3));
+      let delay = 500;
+      let error: unknown = first;
+      try {
+        this.logger.warn(
+          `${spec.durable}: dependency unavailable (${String(first)}); holding ${msgs.length} messages`,
+        );
+        for (;;) {
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 10_000);
+          if (stopping) {
+            msgs.forEach((m) => m.nak());
+            return 'done' as const;
+          }
+          try {
+            await handleWithSpan(msgs, events);
+            for (const m of msgs) m.ack();
+            messagingMetrics.consumed.inc({ ...labels, outcome: 'acked' }, msgs.length);
+            return 'done' as const;
+          } catch (next) {
+            error = next;
+            if (!spec.isTransient?.(next)) return error;
+          }
+        }
+      } finally {
+        clearInterval(hold);
+      }
     };
 
     const pump = () => {

@@ -54,6 +54,7 @@ const decoder = new TextDecoder();
 export class RpcServer {
   private readonly logger = new Logger(RpcServer.name);
   private readonly subscriptions: Subscription[] = [];
+  private readonly classifiers: ((error: unknown) => RpcError | undefined)[] = [];
 
   constructor(private readonly nc: NatsConnection) {}
 
@@ -69,6 +70,14 @@ export class RpcServer {
       },
     });
     this.subscriptions.push(sub);
+  }
+
+  /**
+   * Adds a classifier for errors handlers did not turn into {@link RpcError} themselves, e.g. a
+   * database outage → `unavailable` (503) instead of `internal` (500). First match wins.
+   */
+  classifyErrors(classify: (error: unknown) => RpcError | undefined): void {
+    this.classifiers.push(classify);
   }
 
   /** Stops taking requests; requests being handled still get their reply. */
@@ -164,8 +173,14 @@ export class RpcServer {
     return { ok: true, data };
   }
 
-  private toErrorReply(subject: string, error: unknown): RpcReply {
+  private toErrorReply(subject: string, caught: unknown): RpcReply {
+    let error = caught;
+    for (const classify of this.classifiers) {
+      if (error instanceof RpcError) break;
+      error = classify(error) ?? error;
+    }
     if (error instanceof RpcError) {
+      if (error.code === 'unavailable') this.logger.warn(`handler ${subject}: ${String(caught)}`);
       return {
         ok: false,
         error: {

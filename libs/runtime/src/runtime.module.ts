@@ -8,8 +8,20 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { BaseConfig } from '@conduit/config';
-import { createDataSource, pingDatabase, runMigrations, type MigrationList } from '@conduit/database';
-import { MessagingHealth, MessagingModule, type MessagingOptions } from '@conduit/messaging';
+import {
+  createDataSource,
+  isDatabaseUnavailable,
+  pingDatabase,
+  runMigrations,
+  type MigrationList,
+} from '@conduit/database';
+import {
+  MessagingHealth,
+  MessagingModule,
+  RpcError,
+  RpcServer,
+  type MessagingOptions,
+} from '@conduit/messaging';
 import { LoggingModule, ObservabilityModule, ReadinessRegistry } from '@conduit/observability';
 import { DataSource } from 'typeorm';
 
@@ -51,10 +63,17 @@ class RuntimeReadiness implements OnModuleInit {
   constructor(
     private readonly registry: ReadinessRegistry,
     private readonly messaging: MessagingHealth,
+    private readonly rpc: RpcServer,
     @Inject(DataSource) private readonly dataSource: DataSource | null,
   ) {}
 
   onModuleInit(): void {
+    // A request that fails because Postgres is down answers 503, which clients may retry.
+    this.rpc.classifyErrors((error) =>
+      isDatabaseUnavailable(error)
+        ? new RpcError('unavailable', 'database unavailable, retry later')
+        : undefined,
+    );
     this.registry.register('nats', async () => {
       if (!this.messaging.status().connected) throw new Error('not connected to NATS');
     });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { TelemetryIngested, orgIdSchema, deviceIdSchema } from '@conduit/contracts';
+import { isDatabaseUnavailable } from '@conduit/database';
 import { JetStreamConsumers, type ReceivedEvent } from '@conduit/messaging';
 import type { z } from 'zod';
 import { Counter, register } from 'prom-client';
@@ -68,6 +69,8 @@ export class PointsConsumer implements OnApplicationBootstrap {
       batch: { maxMessages: this.options.batchMessages, maxWaitMs: this.options.batchWaitMs },
       concurrency: this.options.concurrency,
       handle: (events) => this.write(events),
+      // Postgres down: hold the batch and retry, never burn deliveries or dead-letter good data.
+      isTransient: isDatabaseUnavailable,
     });
   }
 
