@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestStack } from './support/stack.js';
@@ -29,8 +31,9 @@ describe('telemetry writer reliability', () => {
   };
 
   /** Sends `requests` batches of 1 000 points (one device each), 8 in flight; all must be 202. */
-  const ingest = async (org: string, requests: number) => {
-    let next = 0;
+  const ingest = async (org: string, requests: number, first = 0) => {
+    let next = first;
+    requests += first;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (next < requests) {
@@ -93,6 +96,55 @@ describe('telemetry writer reliability', () => {
     await stack.startService('telemetry', { CONSUMER_ACK_WAIT_S: '3' });
     await until(async () => (await committed(org)) >= 1_000_000, 120_000);
     expect(await count(org)).toBe(1_000_000);
+    await expectConsistent(org);
+  });
+
+  it('keeps answering 202 while Postgres is down for 20 s, reads answer 503, and nothing is lost', async () => {
+    const org = `pgdown-${randomUUID().slice(0, 8)}`;
+    const version = readdirSync('/etc/postgresql').sort().at(-1) ?? '15';
+    const cluster = (action: 'stop' | 'start') =>
+      execFileSync('pg_ctlcluster', [
+        '--skip-systemctl-redirect',
+        version,
+        'main',
+        action,
+        ...(action === 'stop' ? ['-m', 'fast'] : []),
+      ]);
+    await ingest(org, 20);
+    await until(async () => (await committed(org)) >= 20_000, 30_000);
+    await db.end();
+    cluster('stop');
+    let accepted = 20;
+    let readStatus = 0;
+    try {
+      const outageEnds = Date.now() + 20_000;
+      while (Date.now() < outageEnds) {
+        await ingest(org, 1, accepted++);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const from = new Date(start - 3_600_000).toISOString();
+      const read = await fetch(
+        `${stack.gatewayUrl}/api/v1/telemetry/d0?from=${from}&to=${new Date().toISOString()}`,
+        {
+          headers: { 'x-org-id': org },
+        },
+      );
+      readStatus = read.status;
+    } finally {
+      cluster('start');
+      db = new pg.Client({ connectionString: DIRECT });
+      await until(
+        async () =>
+          db.connect().then(
+            () => true,
+            () => false,
+          ),
+        30_000,
+      );
+    }
+    expect(readStatus).toBe(503);
+    await until(async () => (await committed(org)) >= accepted * 1000, 90_000);
+    expect(await count(org)).toBe(accepted * 1000);
     await expectConsistent(org);
   });
 
