@@ -115,7 +115,7 @@ describe('telemetry writer reliability', () => {
     await db.end();
     cluster('stop');
     let accepted = 20;
-    let readStatus = 0;
+    let readStatus: number | undefined;
     try {
       const outageEnds = Date.now() + 20_000;
       while (Date.now() < outageEnds) {

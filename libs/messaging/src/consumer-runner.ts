@@ -299,7 +299,6 @@ export class ConsumerRunner {
     const retryInPlace = async (msgs: JsMsg[], events: ReceivedEvent<z.output<S>>[], first: unknown) => {
       const hold = setInterval(() => msgs.forEach((m) => m.working()), Math.max(1000, (ackWaitS * 1000) / 3));
       let delay = 500;
-      let error: unknown = first;
       try {
         this.logger.warn(
           `${spec.durable}: dependency unavailable (${String(first)}); holding ${msgs.length} messages`,
@@ -317,8 +316,7 @@ export class ConsumerRunner {
             messagingMetrics.consumed.inc({ ...labels, outcome: 'acked' }, msgs.length);
             return 'done' as const;
           } catch (next) {
-            error = next;
-            if (!spec.isTransient?.(next)) return error;
+            if (!spec.isTransient?.(next)) return next;
           }
         }
       } finally {
