@@ -6,9 +6,10 @@ import { createContext } from './src/context.js';
 import { report } from './src/report.js';
 import { deviceList } from './scenarios/device-list.js';
 import { ingest } from './scenarios/ingest.js';
+import { telemetryQuery } from './scenarios/telemetry-query.js';
 import type { Scenario } from './scenarios/scenario.js';
 
-const scenarios: readonly Scenario[] = [deviceList, ingest];
+const scenarios: readonly Scenario[] = [deviceList, ingest, telemetryQuery];
 
 function usage(): string {
   const lines = ['usage: npm run bench -- <scenario> [--flag value …]', '', 'scenarios:'];

@@ -5,6 +5,11 @@ import { summarize, type LatencySummary } from './stats.js';
 
 export interface Target {
   readonly url: string;
+  /**
+   * Paths (with query) used in turn instead of the URL's own, so that a read benchmark spreads
+   * over many keys rather than measuring one hot row in the database's cache.
+   */
+  readonly paths?: readonly string[];
   readonly method?: 'GET' | 'POST';
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
@@ -49,6 +54,7 @@ export async function closedLoop(
         body: target.body,
         connections,
         duration: durationS,
+        ...(target.paths?.length ? { requests: [{ setupRequest: rotate(target.paths) }] } : {}),
       },
       (error, done) => (error ? reject(error) : resolve(done)),
     );
@@ -103,6 +109,12 @@ export interface OpenLoopResult extends LoadResult {
 }
 
 const LATE_MS = 1;
+
+/** autocannon request hook cycling through `paths`. */
+function rotate(paths: readonly string[]) {
+  let i = 0;
+  return <R extends { path?: string }>(req: R): R => ({ ...req, path: paths[i++ % paths.length] });
+}
 
 /**
  * Open loop: request `i` is due at `start + i / rate` whatever happened to the others, and its
@@ -173,17 +185,17 @@ async function schedule(
       if (!ok) errors++;
       settle();
     };
-    const req = request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers },
-      (res) => {
-        const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
-        res.on('end', () => finish(ok, true));
-        // A response cut short ends in 'error' or 'close' without 'end'.
-        res.on('error', () => finish(false, false));
-        res.on('close', () => finish(false, false));
-        res.resume();
-      },
-    );
+    const path = target.paths?.length
+      ? (target.paths[sent % target.paths.length] ?? '/')
+      : url.pathname + url.search;
+    const req = request({ agent, host: url.hostname, port: url.port, path, method, headers }, (res) => {
+      const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+      res.on('end', () => finish(ok, true));
+      // A response cut short ends in 'error' or 'close' without 'end'.
+      res.on('error', () => finish(false, false));
+      res.on('close', () => finish(false, false));
+      res.resume();
+    });
     req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
     req.on('error', () => finish(false, false));
     req.end(target.body);
