@@ -43,7 +43,7 @@ describe('device registry through the gateway', () => {
     receiver = await startOtlpReceiver();
     stack = await TestStack.start({
       services: ['device-control', 'gateway'],
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'info' },
     });
   });
 
@@ -225,6 +225,31 @@ describe('device registry through the gateway', () => {
     expect(descendsFrom(client, httpSpan, trace)).toBe(true);
     expect(server.parentSpanId).toBe(client.spanId);
     expect(descendsFrom(pg, server, trace)).toBe(true);
+  });
+
+  it('logs each request as one JSON line with its request id, route and trace id', async () => {
+    const requestId = `e2e-log-${randomUUID()}`;
+    const res = await api(stack, '/api/v1/devices/some-device', { headers: { 'x-request-id': requestId } });
+    expect(res.headers.get('x-request-id')).toBe(requestId);
+    const line = await (async () => {
+      for (let i = 0; i < 50; i++) {
+        const found = stack
+          .process('gateway')
+          .output.join('')
+          .split('\n')
+          .find((l) => l.includes(requestId));
+        if (found) return JSON.parse(found) as Record<string, unknown>;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('no log line for the request');
+    })();
+    expect(line).toMatchObject({
+      msg: 'request completed',
+      route: '/api/v1/devices/:id',
+      status: 404,
+      service: 'gateway',
+    });
+    expect(line['trace_id']).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('answers 503 within the request timeout when device-control is down (stopped by SIGTERM, exit 0)', async () => {
