@@ -1,6 +1,9 @@
+import type { BaseConfig } from '@conduit/config';
+
 /**
- * Options of the messaging layer; they mirror `BaseConfig` of `@conduit/config` so an app maps
- * its config in one line.
+ * Options of the messaging layer, taken from the service's validated config: stream limits
+ * (`maxAgeHours`, `maxBytesMb`, `duplicateWindowS`) and consumer defaults (`maxDeliver`,
+ * `ackWaitS` in seconds, `backoffMs` — redelivery delays by attempt, the last one repeating).
  */
 export interface MessagingOptions {
   /** Client name shown by the NATS server (e.g. `gateway`). */
@@ -10,19 +13,8 @@ export interface MessagingOptions {
   readonly password?: string;
   /** Default time-out of a request/reply call, in milliseconds. */
   readonly requestTimeoutMs: number;
-  readonly streams: {
-    readonly maxAgeHours: number;
-    readonly maxBytesMb: number;
-    readonly duplicateWindowS: number;
-  };
-  readonly consumers: {
-    /** Deliveries before a failing message is dead-lettered. */
-    readonly maxDeliver: number;
-    /** Seconds a delivery may stay unacknowledged before the server redelivers it. */
-    readonly ackWaitS: number;
-    /** Redelivery delays by attempt after a failure, in milliseconds (the last one repeats). */
-    readonly backoffMs: readonly number[];
-  };
+  readonly streams: BaseConfig['streams'];
+  readonly consumers: BaseConfig['consumers'];
   /** Create/update the platform streams at connect (idempotent). */
   readonly provisionStreams: boolean;
 }
