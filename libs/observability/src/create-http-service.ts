@@ -1,28 +1,43 @@
-import { randomUUID } from 'node:crypto';
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { requestIdOf } from './request-id.js';
 
+/** Options of {@link createHttpService}. */
 export interface HttpServiceOptions {
+  /** Interface to listen on (`0.0.0.0` in a container, `127.0.0.1` locally). */
   readonly host: string;
+  /** TCP port; 0 picks a free one (read it from `app.getHttpServer().address()`). */
   readonly port: number;
-  /** Largest request body accepted, in bytes (default 1 MiB); larger answers 413. */
+  /** Largest request body accepted, in bytes (default 1 MiB); a larger one is answered 413. */
   readonly bodyLimitBytes?: number;
-  /** Setup needing the app before it listens (e.g. OpenAPI). */
+  /**
+   * Logger for Nest's own messages (start-up, errors). Default: nestjs-pino's `Logger`, which
+   * needs `LoggingModule` imported by `module`.
+   */
+  readonly logger?: LoggerService;
+  /** Setup that needs the app before it listens (e.g. OpenAPI). */
   readonly beforeListen?: (app: INestApplication) => void | Promise<void>;
-  /** How long SIGTERM may take before the process is forced out (exit 1). */
+  /** How long SIGTERM/SIGINT handling may take before the process is forced out with exit 1 (default 25 s). */
   readonly shutdownGraceMs?: number;
-  /** Runs after the app closed (e.g. flush traces). */
+  /** Runs after the app closed, before exit (e.g. flush traces). */
   readonly afterClose?: () => Promise<void>;
-  /** Install the SIGTERM/SIGINT handlers that close the app and exit (default true; tests pass false). */
+  /** Install the SIGTERM/SIGINT handlers (default true); tests that own the process pass false. */
   readonly handleSignals?: boolean;
 }
 
 /**
- * Creates a Nest app on Fastify with the pino logger and listens. On SIGTERM/SIGINT it stops
- * accepting connections, lets in-flight requests finish, runs every shutdown hook (consumers
- * finish their batch, NATS drains, pools close) and exits 0 — or 1 when that outlasts the grace.
+ * Creates a Nest app on Fastify (logs buffered until the pino logger is attached), lets
+ * `beforeListen` add routes, and listens on `host:port`. Request ids: the caller's
+ * `x-request-id` when acceptable, else a UUID (see `LoggingModule`).
+ *
+ * Shutdown: on SIGTERM/SIGINT it stops accepting connections, lets in-flight requests finish,
+ * runs every Nest shutdown hook (`onModuleDestroy`, `beforeApplicationShutdown`,
+ * `onApplicationShutdown`: consumers finish their batch, NATS drains, pools close), runs
+ * `afterClose`, and exits 0 — or 1 when that fails or outlasts `shutdownGraceMs`. This replaces
+ * `app.enableShutdownHooks()`, which runs the same hooks but then re-raises the signal, so the
+ * process would end by signal instead of exit 0, and has no grace limit.
  */
 export async function createHttpService(
   module: DynamicModule | Type<unknown>,
@@ -30,12 +45,14 @@ export async function createHttpService(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // Ours, not Fastify's header handling: pino-http must see the same id (requestIdOf memoises).
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    // Behind the ingress, the client address is in X-Forwarded-For.
     trustProxy: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
-  const logger = app.get(Logger);
+  const logger = options.logger ?? (await pinoLogger(app));
   app.useLogger(logger);
   await options.beforeListen?.(app);
   await app.listen(options.port, options.host);
@@ -46,10 +63,11 @@ export async function createHttpService(
     if (closing) return;
     closing = true;
     logger.log(`${signal}: draining`);
+    const graceMs = options.shutdownGraceMs ?? 25_000;
     const force = setTimeout(() => {
-      logger.error(`shutdown exceeded ${options.shutdownGraceMs} ms; exiting`);
+      logger.error(`shutdown exceeded ${graceMs} ms; exiting`);
       process.exit(1);
-    }, options.shutdownGraceMs ?? 25_000);
+    }, graceMs);
     force.unref();
     app
       .close()
@@ -65,4 +83,18 @@ export async function createHttpService(
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   return app;
+}
+
+async function pinoLogger(app: INestApplication): Promise<LoggerService> {
+  try {
+    return app.get(Logger);
+  } catch (error) {
+    await app.close();
+    throw new Error(
+      'createHttpService: import LoggingModule.forRoot(...) in the app module, or pass options.logger',
+      {
+        cause: error,
+      },
+    );
+  }
 }

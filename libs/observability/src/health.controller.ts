@@ -1,48 +1,34 @@
-import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
-import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { register } from 'prom-client';
-import { ReadinessRegistry, withTimeout } from './readiness.registry.js';
+import { ReadinessRegistry } from './readiness.registry.js';
 
 /**
- * `/health`: liveness (the process serves HTTP). `/readyz`: readiness — every registered
- * dependency check in parallel; 503 naming each failing one. `/metrics`: Prometheus text.
- * They answer with their own bodies, outside the API's error format.
+ * `/health`, `/readyz` and `/metrics`. They write their replies themselves (`@Res()`), so an
+ * app's global interceptors, serializers and error format never reshape what probes and
+ * Prometheus read.
  */
 @Controller()
 export class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
-    private readonly readiness: ReadinessRegistry,
-  ) {}
+  constructor(private readonly readiness: ReadinessRegistry) {}
 
+  /** Liveness: 200 `{ "status": "ok" }` for as long as the process serves HTTP; checks nothing else. */
   @Get('health')
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  live(@Res() reply: FastifyReply): void {
+    void reply.send({ status: 'ok' });
   }
 
+  /** Readiness: 200 with every check up, else 503; the body is the {@link ReadinessReport}. */
   @Get('readyz')
   async ready(@Res() reply: FastifyReply): Promise<void> {
-    const checks = this.readiness.list().map((c) => async () => {
-      const session = this.indicators.check(c.name);
-      try {
-        await withTimeout(c.check(), c.timeoutMs);
-        return session.up();
-      } catch (error) {
-        return session.down({ message: error instanceof Error ? error.message : String(error) });
-      }
-    });
-    try {
-      await reply.status(200).send(await this.health.check(checks));
-    } catch (error) {
-      if (!(error instanceof ServiceUnavailableException)) throw error;
-      await reply.status(503).send(error.getResponse());
-    }
+    const report = await this.readiness.run();
+    await reply.status(report.status === 'ok' ? 200 : 503).send(report);
   }
 
+  /** The prom-client default registry in the Prometheus text format. */
   @Get('metrics')
   async metrics(@Res() reply: FastifyReply): Promise<void> {
-    await reply.header('content-type', register.contentType).send(await register.metrics());
+    const body = await register.metrics();
+    await reply.header('content-type', register.contentType).send(body);
   }
 }

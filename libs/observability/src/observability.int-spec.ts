@@ -1,75 +1,206 @@
 import { Controller, Get, Module, Param } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { withSpan } from '@conduit/tracing';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { PinoLogger } from 'nestjs-pino';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpService } from './create-http-service.js';
 import { LoggingModule } from './logging.module.js';
 import { ObservabilityModule } from './observability.module.js';
 import { ReadinessRegistry } from './readiness.registry.js';
 
+type LogLine = Record<string, unknown> & { msg?: string };
+
+const lines: LogLine[] = [];
+const destination = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
+const spans = new InMemorySpanExporter();
+
 @Controller('things')
 class ThingsController {
+  constructor(private readonly logger: PinoLogger) {}
+
   @Get(':id')
-  get(@Param('id') id: string): { id: string } {
-    return { id };
+  get(@Param('id') id: string): Promise<{ id: string }> {
+    return withSpan('load-thing', {}, () => {
+      this.logger.info({ thing: id }, 'loading thing');
+      return { id };
+    });
   }
 }
 
 @Module({
   imports: [
-    LoggingModule.forRoot({ level: 'silent', serviceName: 'obs-test' }),
+    LoggingModule.forRoot({ level: 'info', serviceName: 'obs-test', destination }),
     ObservabilityModule.forRoot({ serviceName: 'obs-test' }),
   ],
   controllers: [ThingsController],
 })
 class TestModule {}
 
+/** The value of the sample `name{labels}` in a Prometheus text exposition (label order ignored). */
+function sample(exposition: string, name: string, labels: Record<string, string>): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of exposition.split('\n')) {
+    const match = /^([^{ ]+)\{(.*)\} (\S+)$/.exec(line);
+    if (match?.[1] !== name) continue;
+    const present = new Set(match[2]?.split(/,(?=[a-z_]+=")/));
+    if (wanted.length === present.size && wanted.every((l) => present.has(l))) return Number(match[3]);
+  }
+  return undefined;
+}
+
+/** Polls until `find` returns something (the hooks log and observe after the reply is sent). */
+async function eventually<T>(find: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const found = await find();
+    if (found !== undefined) return found;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`never saw ${what}`);
+}
+
 describe(ObservabilityModule.name, () => {
-  let app: NestFastifyApplication;
+  let sut: NestFastifyApplication;
   let base: string;
   let dependencyUp = false;
 
   beforeAll(async () => {
-    app = await createHttpService(TestModule, { host: '127.0.0.1', port: 0, handleSignals: false });
-    app.get(ReadinessRegistry).register('always', async () => undefined);
-    app.get(ReadinessRegistry).register('flaky-db', async () => {
+    // What the NodeSDK would install: a provider and async context, so spans are active in handlers.
+    trace.setGlobalTracerProvider(
+      new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }),
+    );
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    sut = await createHttpService(TestModule, { host: '127.0.0.1', port: 0, handleSignals: false });
+    sut.get(ReadinessRegistry).register('always', async () => undefined);
+    sut.get(ReadinessRegistry).register('flaky-db', async () => {
       if (!dependencyUp) throw new Error('connection refused');
     });
-    const address = app.getHttpServer().address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    sut
+      .get(ReadinessRegistry)
+      .register('hanging-cache', () => new Promise(() => undefined), { timeoutMs: 50 });
+    base = `http://127.0.0.1:${(sut.getHttpServer().address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
-    await app?.close();
+    await sut?.close();
+    trace.disable();
+    context.disable();
   });
 
-  it('answers /health while the process runs', async () => {
+  it('answers /health 200 while the process runs', async () => {
     const res = await fetch(`${base}/health`);
+
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('answers /readyz 503 naming the failing check, then 200 once it passes', async () => {
+  it('answers /readyz 503 naming each failing check with its error, then 200 once they pass', async () => {
     dependencyUp = false;
     const down = await fetch(`${base}/readyz`);
-    const downBody = (await down.json()) as { error: Record<string, { status: string; message?: string }> };
+
     expect(down.status).toBe(503);
-    expect(downBody.error['flaky-db']).toEqual({ status: 'down', message: 'connection refused' });
-    expect(downBody.error['always']).toBeUndefined();
+    expect(await down.json()).toEqual({
+      status: 'error',
+      checks: {
+        always: { status: 'up' },
+        'flaky-db': { status: 'down', message: 'connection refused' },
+        'hanging-cache': { status: 'down', message: 'no answer within 50 ms' },
+      },
+    });
 
     dependencyUp = true;
+    sut.get(ReadinessRegistry).register('hanging-cache', async () => undefined);
     const up = await fetch(`${base}/readyz`);
+
     expect(up.status).toBe(200);
-    expect(((await up.json()) as { status: string }).status).toBe('ok');
+    expect(await up.json()).toEqual({
+      status: 'ok',
+      checks: { always: { status: 'up' }, 'flaky-db': { status: 'up' }, 'hanging-cache': { status: 'up' } },
+    });
   });
 
-  it('labels the HTTP histogram with the route pattern and echoes the request id', async () => {
-    const res = await fetch(`${base}/things/abc-123`, { headers: { 'x-request-id': 'req-42' } });
-    expect(res.headers.get('x-request-id')).toBe('req-42');
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(
-      /http_server_request_duration_seconds_count\{[^}]*route="\/things\/:id"[^}]*status_code="200"[^}]*\} 1/,
-    );
+  it('labels the request histogram with the route pattern, not the URL, and 404s as unmatched', async () => {
+    expect((await fetch(`${base}/things/abc-123`)).status).toBe(200);
+    expect((await fetch(`${base}/no/such/route`)).status).toBe(404);
+
+    const metrics = await eventually(async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return text.includes('route="unmatched"') ? text : undefined;
+    }, 'the 404 in /metrics');
+    const series = { method: 'GET', service: 'obs-test' };
+    expect(
+      sample(metrics, 'http_server_request_duration_seconds_count', {
+        ...series,
+        route: '/things/:id',
+        status_code: '200',
+      }),
+    ).toBe(1);
+    expect(
+      sample(metrics, 'http_server_request_duration_seconds_bucket', {
+        ...series,
+        route: 'unmatched',
+        status_code: '404',
+        le: '+Inf',
+      }),
+    ).toBe(1);
     expect(metrics).not.toContain('abc-123');
-    expect(metrics).toContain('service="obs-test"');
+    expect(sample(metrics, 'process_cpu_seconds_total', { service: 'obs-test' })).toBeGreaterThan(0);
+  });
+
+  it('echoes the caller x-request-id, or a generated UUID, and logs requests with it', async () => {
+    const given = await fetch(`${base}/things/one`, { headers: { 'x-request-id': 'req-42' } });
+    const generated = await fetch(`${base}/things/two`);
+
+    expect(given.headers.get('x-request-id')).toBe('req-42');
+    expect(generated.headers.get('x-request-id')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+    const completed = await eventually(
+      () => lines.find((l) => l.msg === 'request completed' && l['request_id'] === 'req-42'),
+      'the request completed line',
+    );
+    expect(completed).toMatchObject({
+      service: 'obs-test',
+      route: '/things/:id',
+      status: 200,
+      method: 'GET',
+    });
+  });
+
+  it('puts trace_id and span_id of the active span on log lines, and redacts credentials', async () => {
+    spans.reset();
+    await fetch(`${base}/things/traced`, {
+      headers: {
+        'x-request-id': 'req-traced',
+        authorization: 'Bearer secret-token',
+        'x-api-key': 'secret-key',
+        cookie: 'session=secret-cookie',
+      },
+    });
+
+    const line = lines.find((l) => l.msg === 'loading thing' && l['thing'] === 'traced');
+    const span = spans.getFinishedSpans().find((s) => s.name === 'load-thing');
+    expect(line?.['trace_id']).toBe(span?.spanContext().traceId);
+    expect(line?.['span_id']).toBe(span?.spanContext().spanId);
+    expect(line?.['req']).toMatchObject({
+      id: 'req-traced',
+      headers: { authorization: '[redacted]', 'x-api-key': '[redacted]', cookie: '[redacted]' },
+    });
+    expect(JSON.stringify(lines)).not.toMatch(/secret-(token|key|cookie)/);
+  });
+
+  it('writes no request line for /health, /readyz and /metrics', async () => {
+    for (const path of ['/health', '/readyz', '/metrics']) await fetch(`${base}${path}`);
+    await fetch(`${base}/things/after-probes`, { headers: { 'x-request-id': 'after-probes' } });
+    await eventually(
+      () => lines.find((l) => l.msg === 'request completed' && l['request_id'] === 'after-probes'),
+      'the request after the probes',
+    );
+
+    const probeLines = lines.filter((l) => ['/health', '/readyz', '/metrics'].includes(String(l['route'])));
+    expect(probeLines).toEqual([]);
   });
 });

@@ -1,20 +1,28 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { HealthController } from './health.controller.js';
-import { HttpMetricsInstaller } from './http-metrics.installer.js';
+import { HttpMetricsService } from './http-metrics.service.js';
 import { ReadinessRegistry } from './readiness.registry.js';
+
+/** Options of {@link ObservabilityModule.forRoot}. */
+export interface ObservabilityOptions {
+  /** Value of the `service` label on every metric of the process. */
+  readonly serviceName: string;
+}
 
 let defaultsCollected = false;
 
 /**
- * `/health`, `/readyz`, `/metrics` and the HTTP metrics of a service. Process metrics are
- * collected once per process, every series labelled `service`.
+ * `/health`, `/readyz`, `/metrics`, the {@link ReadinessRegistry} (global: any module may
+ * inject it and register a check) and the HTTP request histogram (see `HttpMetricsService`).
+ * Metrics live in prom-client's default registry, so metrics defined by other libs are served
+ * too. Process metrics (`collectDefaultMetrics`) and the `service` default label are set up once
+ * per process — by the first call; later calls (tests building several apps) keep them.
  */
 @Global()
 @Module({})
 export class ObservabilityModule {
-  static forRoot(options: { serviceName: string }): DynamicModule {
+  static forRoot(options: ObservabilityOptions): DynamicModule {
     if (!defaultsCollected) {
       register.setDefaultLabels({ service: options.serviceName });
       collectDefaultMetrics();
@@ -22,9 +30,8 @@ export class ObservabilityModule {
     }
     return {
       module: ObservabilityModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [ReadinessRegistry, HttpMetricsInstaller],
+      providers: [ReadinessRegistry, HttpMetricsService],
       exports: [ReadinessRegistry],
     };
   }

@@ -1,3 +1,8 @@
-export { shutdownTracing, startTracing, startTracingFromEnv } from './start-tracing.js';
-export type { TracingOptions } from './start-tracing.js';
+export {
+  shutdownTracing,
+  startTracing,
+  startTracingFromEnv,
+  tracingOptionsFromEnv,
+} from './start-tracing.js';
+export type { TracingHandle, TracingOptions } from './start-tracing.js';
 export { currentTraceId, extractContext, injectContext, withSpan } from './span-helpers.js';

@@ -1,2 +1,2 @@
 export { decodeOtlpJson, startOtlpReceiver } from './otlp-receiver.js';
-export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js';
+export type { OtlpReceiver, ReceivedSpan, ReceivedSpanKind } from './otlp-receiver.js';

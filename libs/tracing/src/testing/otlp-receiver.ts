@@ -2,33 +2,65 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
-/** A span as the receiver decoded it from an OTLP/HTTP JSON export. */
+/** A span kind as the receiver names it (OTLP's numeric kind, lower-cased). */
+export type ReceivedSpanKind = 'unspecified' | 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+
+/** A span as the receiver decoded it from an OTLP/HTTP JSON export. Ids are lower-case hex. */
 export interface ReceivedSpan {
   readonly traceId: string;
   readonly spanId: string;
+  /** Absent on a root span. */
   readonly parentSpanId?: string;
   readonly name: string;
-  readonly kind: 'internal' | 'server' | 'client' | 'producer' | 'consumer' | 'unspecified';
+  readonly kind: ReceivedSpanKind;
+  /** The `service.name` of the resource that exported the span. */
   readonly serviceName: string;
+  /** Attribute values decoded to JS: strings, booleans, numbers (64-bit ints as `number`), arrays. */
   readonly attributes: Readonly<Record<string, unknown>>;
-  readonly links: readonly { traceId: string; spanId: string }[];
-  readonly status: { code: number; message?: string };
-  readonly events: readonly { name: string }[];
+  readonly links: readonly {
+    readonly traceId: string;
+    readonly spanId: string;
+    readonly attributes: Readonly<Record<string, unknown>>;
+  }[];
+  /** OTLP status: code 0 unset, 1 ok, 2 error. */
+  readonly status: { readonly code: number; readonly message?: string };
+  /** Span events by name (a recorded exception is an `exception` event). */
+  readonly events: readonly {
+    readonly name: string;
+    readonly attributes: Readonly<Record<string, unknown>>;
+  }[];
 }
 
-/** A real OTLP/HTTP endpoint for tests: point `OTEL_EXPORTER_OTLP_ENDPOINT` at {@link url}. */
+/**
+ * A real OTLP/HTTP trace endpoint for tests (see {@link startOtlpReceiver}). Dispose it with
+ * `await using`; that closes the server and its connections.
+ */
 export interface OtlpReceiver extends AsyncDisposable {
+  /** Base URL (`http://127.0.0.1:<port>`), to use as `OTEL_EXPORTER_OTLP_ENDPOINT`. */
   readonly url: string;
-  spans(): readonly ReceivedSpan[];
-  /** Resolves with the first truthy result of `pick(spans)`, re-checked as exports arrive. */
+  /** Every span received since start (or the last {@link clear}), in arrival order; a copy. */
+  spans(): ReceivedSpan[];
+  /**
+   * Resolves with the first truthy result of `pick(spans)`, re-evaluated on every export that
+   * arrives (a plain predicate works too: it resolves `true`). Rejects after `timeoutMs`
+   * listing every span received, so a failing trace test shows what did arrive.
+   */
   waitForSpans<T>(
     pick: (spans: readonly ReceivedSpan[]) => T | undefined | null | false,
     timeoutMs: number,
   ): Promise<T>;
+  /** Forgets the spans received so far. */
   clear(): void;
 }
 
-const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+const KINDS: readonly ReceivedSpanKind[] = [
+  'unspecified',
+  'internal',
+  'server',
+  'client',
+  'producer',
+  'consumer',
+];
 
 interface OtlpValue {
   stringValue?: string;
@@ -36,51 +68,74 @@ interface OtlpValue {
   intValue?: string | number;
   doubleValue?: number;
   arrayValue?: { values?: OtlpValue[] };
+  kvlistValue?: { values?: OtlpKeyValue[] };
+  bytesValue?: string;
 }
 interface OtlpKeyValue {
   key: string;
-  value: OtlpValue;
+  value?: OtlpValue;
+}
+interface OtlpSpan {
+  traceId?: string;
+  spanId?: string;
+  parentSpanId?: string;
+  name?: string;
+  kind?: number;
+  attributes?: OtlpKeyValue[];
+  links?: { traceId: string; spanId: string; attributes?: OtlpKeyValue[] }[];
+  status?: { code?: number; message?: string };
+  events?: { name: string; attributes?: OtlpKeyValue[] }[];
+}
+interface OtlpExport {
+  resourceSpans?: {
+    resource?: { attributes?: OtlpKeyValue[] };
+    scopeSpans?: { spans?: OtlpSpan[] }[];
+  }[];
 }
 
-function value(v: OtlpValue): unknown {
+function value(v: OtlpValue | undefined): unknown {
+  if (!v) return undefined;
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.boolValue !== undefined) return v.boolValue;
+  // OTLP/JSON writes 64-bit integers as strings; test values fit a double.
   if (v.intValue !== undefined) return Number(v.intValue);
   if (v.doubleValue !== undefined) return v.doubleValue;
   if (v.arrayValue) return (v.arrayValue.values ?? []).map(value);
-  return undefined;
+  if (v.kvlistValue) return attributes(v.kvlistValue.values);
+  return v.bytesValue;
 }
 
 function attributes(list: OtlpKeyValue[] | undefined): Record<string, unknown> {
   return Object.fromEntries((list ?? []).map((kv) => [kv.key, value(kv.value)]));
 }
 
-/** Decodes one OTLP/HTTP JSON `ExportTraceServiceRequest` into spans. */
+/**
+ * Decodes one OTLP/HTTP JSON `ExportTraceServiceRequest` (ids as hex, as the JS exporter writes
+ * them) into spans. Throws on a body that is not an object.
+ */
 export function decodeOtlpJson(body: unknown): ReceivedSpan[] {
+  if (typeof body !== 'object' || body === null) throw new TypeError('OTLP export: expected a JSON object');
   const out: ReceivedSpan[] = [];
-  const resourceSpans = (body as { resourceSpans?: unknown[] }).resourceSpans ?? [];
-  for (const rs of resourceSpans as {
-    resource?: { attributes?: OtlpKeyValue[] };
-    scopeSpans?: { spans?: Record<string, unknown>[] }[];
-  }[]) {
+  for (const rs of (body as OtlpExport).resourceSpans ?? []) {
     const serviceName = String(attributes(rs.resource?.attributes)['service.name'] ?? '');
     for (const ss of rs.scopeSpans ?? []) {
       for (const s of ss.spans ?? []) {
-        const parent = s['parentSpanId'] as string | undefined;
         out.push({
-          traceId: String(s['traceId']),
-          spanId: String(s['spanId']),
-          parentSpanId: parent ? parent : undefined,
-          name: String(s['name']),
-          kind: KINDS[Number(s['kind'] ?? 0)] ?? 'unspecified',
+          traceId: String(s.traceId),
+          spanId: String(s.spanId),
+          // Roots carry an empty string or no field at all, depending on the exporter.
+          parentSpanId: s.parentSpanId || undefined,
+          name: String(s.name),
+          kind: KINDS[s.kind ?? 0] ?? 'unspecified',
           serviceName,
-          attributes: attributes(s['attributes'] as OtlpKeyValue[]),
-          links: ((s['links'] as { traceId: string; spanId: string }[] | undefined) ?? []).map((l) => ({
+          attributes: attributes(s.attributes),
+          links: (s.links ?? []).map((l) => ({
             traceId: l.traceId,
             spanId: l.spanId,
+            attributes: attributes(l.attributes),
           })),
-          status: (s['status'] as { code: number; message?: string } | undefined) ?? { code: 0 },
-          events: ((s['events'] as { name: string }[] | undefined) ?? []).map((e) => ({ name: e.name })),
+          status: { code: s.status?.code ?? 0, message: s.status?.message || undefined },
+          events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attributes(e.attributes) })),
         });
       }
     }
@@ -96,9 +151,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /**
- * Starts an OTLP/HTTP receiver on 127.0.0.1 (random port) that accepts JSON exports on
- * `/v1/traces` (what `@opentelemetry/exporter-trace-otlp-http` sends) and keeps the spans.
- * Protobuf exports are answered 415 so a misconfigured exporter fails loudly.
+ * Starts an OTLP/HTTP receiver on 127.0.0.1 (random port). It accepts JSON exports (what
+ * `@opentelemetry/exporter-trace-otlp-http` posts, gzip or not) on `POST /v1/traces`, keeps the
+ * spans, and answers 200 only once they are stored — so after an exporter's flush or shutdown
+ * resolves, {@link OtlpReceiver.spans} already holds them. Protobuf exports are answered 415
+ * (an exporter configured for `http/protobuf` fails loudly rather than silently losing spans);
+ * other paths 404; an undecodable body 400.
  */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   let received: ReceivedSpan[] = [];
@@ -115,18 +173,19 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
       try {
         received.push(...decodeOtlpJson(JSON.parse((await readBody(req)).toString('utf8'))));
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        waiters.forEach((w) => w());
       } catch (error) {
         res.writeHead(400).end(String(error));
+        return;
       }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      waiters.forEach((w) => w());
     })();
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    spans: () => received,
+    spans: () => [...received],
     clear: () => {
       received = [];
     },
@@ -159,6 +218,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       });
     },
     async [Symbol.asyncDispose]() {
+      // Exporters keep connections alive; without this close() would wait for them.
+      server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
     },
   };
