@@ -40,6 +40,15 @@ npm run build --silent > "$LOG_DIR/build.log" 2>&1 || die "build failed, see $LO
 info "migrating"
 CONDUIT_PRESET="${CONDUIT_PRESET:-development}" "$NODE_BIN" dist/scripts/migrate.js
 
+# The development admin key: generated once, kept in .conduit/dev.env (ignored by git) for
+# scripts, benches and k6; the gateway seeds its hash at start-up (GATEWAY_BOOTSTRAP_ADMIN_KEY).
+mkdir -p .conduit
+if ! grep -qs '^CONDUIT_API_KEY=cdt_' .conduit/dev.env; then
+  echo "CONDUIT_API_KEY=cdt_$("$NODE_BIN" -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64url'))")" > .conduit/dev.env
+  chmod 600 .conduit/dev.env
+fi
+DEV_API_KEY="$(sed -n 's/^CONDUIT_API_KEY=//p' .conduit/dev.env | head -n 1)"
+
 start_one() { # start_one <service> <replica index from 1>
   local service=$1 index=$2 port=$((BASE_PORT[$1] + ($2 - 1) * 100)) id pidfile
   id="$service"
@@ -49,8 +58,10 @@ start_one() { # start_one <service> <replica index from 1>
     info "$id already running (pid $(cat "$pidfile"), port $port)"
   else
     local dist="dist/apps/$service/src"
-    CONDUIT_PRESET="${CONDUIT_PRESET:-development}" HTTP_PORT="$port" \
-      # shellcheck disable=SC2086 # flags are word lists on purpose
+    # (No comment line may sit inside this continued command: it would end it, and the variables
+    # would no longer reach the process.)
+    # shellcheck disable=SC2086 # flags are word lists on purpose
+    CONDUIT_PRESET="${CONDUIT_PRESET:-development}" HTTP_PORT="$port" GATEWAY_BOOTSTRAP_ADMIN_KEY="$DEV_API_KEY" \
       nohup "$NODE_BIN" --enable-source-maps ${NODE_FLAGS[$service]:-} --import "./$dist/instrument.js" "./$dist/main.js" \
       >> "$LOG_DIR/$id.log" 2>&1 &
     echo $! > "$pidfile"
@@ -82,6 +93,7 @@ echo "  OpenAPI       http://127.0.0.1:3000/docs"
 while read -r id port; do
   printf '  %-18s http://127.0.0.1:%s/{health,readyz,metrics}\n' "$id" "$port"
 done < "$RUN_DIR/ports"
-[ -f .conduit/dev.env ] && echo "  dev key       .conduit/dev.env"
+echo "  admin key     $DEV_API_KEY  (in .conduit/dev.env as CONDUIT_API_KEY)"
+echo "  try           curl -H \"Authorization: Bearer \$CONDUIT_API_KEY\" http://127.0.0.1:3000/api/v1/devices"
 echo "  logs          $LOG_DIR/"
 echo "  stop with     npm run down"

@@ -34,36 +34,53 @@ async function seed(ctx: BenchContext): Promise<number> {
   return Math.max(0, SEED_DEVICES - existing);
 }
 
+interface DeviceListVariant {
+  readonly name: string;
+  readonly description: string;
+  /** false: every request bypasses the response cache (`Cache-Control: no-cache`). */
+  readonly cached: boolean;
+  readonly defaultRate: number;
+  readonly goals: { readonly fixedP99Ms: number; readonly ratio: number };
+}
+
 /**
- * `GET /api/v1/devices?limit=50` through the whole stack (gateway → NATS → device-control →
- * PgBouncer → Postgres): closed-loop throughput, then latency at a fixed rate, then a raw Fastify
- * server answering the same bytes as the baseline, in the same run.
+ * `GET /api/v1/devices?limit=50` with auth and rate limiting: closed-loop throughput, then
+ * latency at a fixed rate, then a raw Fastify server answering the same bytes as the baseline,
+ * in the same run. Uncached it crosses the whole stack (gateway → NATS → device-control →
+ * PgBouncer → Postgres); cached it is answered by the gateway's response cache.
  */
-export const deviceList: Scenario = {
-  name: 'device-list',
-  description: 'GET /api/v1/devices?limit=50: closed loop vs raw Fastify, then p50/p95/p99 at a fixed rate',
+const deviceListScenario = (variant: DeviceListVariant): Scenario => ({
+  name: variant.name,
+  description: variant.description,
   options: {
     connections: 'closed-loop connections (64)',
     duration: 'seconds per measured phase (10)',
-    rate: 'open-loop requests per second (1000)',
+    rate: `open-loop requests per second (${variant.defaultRate})`,
     warmup: 'closed-loop warm-up seconds before each closed phase (2)',
   },
   async run(ctx) {
     const connections = ctx.flag('connections', 64);
     const duration = ctx.flag('duration', 10);
-    const rate = ctx.flag('rate', 1000);
+    const rate = ctx.flag('rate', variant.defaultRate);
     const warmup = ctx.flag('warmup', 2);
+    const headers = variant.cached ? ctx.headers : { ...ctx.headers, 'cache-control': 'no-cache' };
 
     await ensureReachable(ctx.gatewayUrl);
     const seeded = await seed(ctx);
 
     // The baseline serves the exact bytes and headers of one real response.
-    const sample = await fetch(`${ctx.gatewayUrl}${PATH}`, { headers: ctx.headers });
+    const sample = await fetch(`${ctx.gatewayUrl}${PATH}`, { headers });
     const body = await sample.text();
     if (sample.status !== 200) throw new Error(`GET ${PATH} answered ${sample.status}: ${body}`);
     const responseHeaders = replayableHeaders(sample.headers);
 
-    const target = { url: `${ctx.gatewayUrl}${PATH}`, headers: ctx.headers };
+    const target = { url: `${ctx.gatewayUrl}${PATH}`, headers };
+    if (variant.cached) {
+      const again = await fetch(target.url, { headers });
+      await again.arrayBuffer();
+      if (again.headers.get('x-cache') !== 'HIT')
+        throw new Error(`expected X-Cache: HIT, got ${again.headers.get('x-cache')}`);
+    }
     console.log(`closed loop: ${connections} connections, ${warmup} s warm-up + ${duration} s`);
     await closedLoop(target, connections, warmup);
     const closed = await closedLoop(target, connections, duration);
@@ -79,7 +96,7 @@ export const deviceList: Scenario = {
     );
     const baseline = await (async () => {
       await using server = await startBaseline(body, responseHeaders);
-      const baselineTarget = { url: `${server.url}${PATH}`, headers: ctx.headers };
+      const baselineTarget = { url: `${server.url}${PATH}`, headers };
       await closedLoop(baselineTarget, connections, warmup);
       // `return await`: the server must outlive the measurement (`await using` disposes on return).
       return await closedLoop(baselineTarget, connections, duration);
@@ -119,11 +136,32 @@ export const deviceList: Scenario = {
         rate,
         seed_devices: SEED_DEVICES,
         seeded_now: seeded,
-        auth: 'authorization' in ctx.headers ? 'api-key' : 'x-org-id',
+        response_cache: variant.cached,
       },
       metrics,
-      goals: { fixed_p99_ms: below(metrics.fixed_p99_ms, 25), ratio: atLeast(metrics.ratio, 0.15) },
+      goals: {
+        fixed_p99_ms: below(metrics.fixed_p99_ms, variant.goals.fixedP99Ms),
+        ratio: atLeast(metrics.ratio, variant.goals.ratio),
+      },
       ...(failure.length ? { failure: failure.join('; ') } : {}),
     };
   },
-};
+});
+
+export const deviceList = deviceListScenario({
+  name: 'device-list',
+  description:
+    'GET /api/v1/devices?limit=50 uncached, whole stack: closed loop vs raw Fastify, then a fixed rate',
+  cached: false,
+  defaultRate: 1000,
+  goals: { fixedP99Ms: 25, ratio: 0.15 },
+});
+
+export const gatewayCached = deviceListScenario({
+  name: 'gateway-cached',
+  description:
+    'GET /api/v1/devices?limit=50 from the response cache (auth + rate limits on): vs raw Fastify, then 5 000 req/s',
+  cached: true,
+  defaultRate: 5000,
+  goals: { fixedP99Ms: 10, ratio: 0.4 },
+});

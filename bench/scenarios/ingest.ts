@@ -6,6 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { sampleRss, servicePid } from '../src/process-memory.js';
 import { atLeast, below } from '../src/report.js';
 import { round2 } from '../src/stats.js';
+import { orgAuthHeaders } from '../src/auth.js';
 import type { Scenario } from './scenario.js';
 
 const DB = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/conduit';
@@ -32,7 +33,10 @@ export const ingest: Scenario = {
     const devices = ctx.flag('devices', 1_000);
     const requests = Math.ceil(total / perRequest);
     const org = `bench-ingest-${randomUUID().slice(0, 8)}`;
-    const headers = { ...ctx.headers, 'content-type': 'application/json', 'x-org-id': org };
+    const headers = {
+      ...(await orgAuthHeaders(ctx.gatewayUrl, ctx.headers, org)),
+      'content-type': 'application/json',
+    };
     const start = Date.now() - 3_600_000;
     const body = (r: number) =>
       JSON.stringify({

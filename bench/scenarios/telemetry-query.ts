@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { closedLoop, openLoop } from '../src/load.js';
 import { below } from '../src/report.js';
 import { round2 } from '../src/stats.js';
+import { orgAuthHeaders } from '../src/auth.js';
 import type { Scenario } from './scenario.js';
 
 const DB = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/conduit';
@@ -92,6 +93,7 @@ export const telemetryQuery: Scenario = {
     } finally {
       await db.end();
     }
+    const orgHeaders = await orgAuthHeaders(ctx.gatewayUrl, ctx.headers, org);
     const pick = (n: number) => Math.floor(Math.random() * n);
     const iso = (ms: number) => new Date(ms).toISOString();
     const rawPaths = Array.from({ length: 2000 }, () => {
@@ -105,9 +107,9 @@ export const telemetryQuery: Scenario = {
     const target = (paths: string[]) => ({
       url: `${ctx.gatewayUrl}${paths[0]}`,
       paths,
-      headers: { ...ctx.headers, 'x-org-id': org },
+      headers: orgHeaders,
     });
-    const check = await fetch(`${ctx.gatewayUrl}${rawPaths[0]}`, { headers: { 'x-org-id': org } });
+    const check = await fetch(`${ctx.gatewayUrl}${rawPaths[0]}`, { headers: orgHeaders });
     const sample = (await check.json()) as { data?: unknown[] };
     if (check.status !== 200 || (sample.data?.length ?? 0) !== HOUR / STEP) {
       throw new Error(

@@ -35,11 +35,17 @@ describe('authHeaders', () => {
   afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
   it('sends the development key as a bearer token when dev.env has one', () => {
-    expect(authHeaders(root('CONDUIT_API_KEY=secret\n'))).toEqual({ authorization: 'Bearer secret' });
+    expect(authHeaders(root('CONDUIT_API_KEY=secret\n'), {})).toEqual({ authorization: 'Bearer secret' });
   });
 
-  it('falls back to the development org header', () => {
-    expect(authHeaders(root())).toEqual({ 'x-org-id': 'bench-org' });
-    expect(authHeaders(root('OTHER=1\n'))).toEqual({ 'x-org-id': 'bench-org' });
+  it('prefers CONDUIT_API_KEY from the environment', () => {
+    expect(authHeaders(root('CONDUIT_API_KEY=file\n'), { CONDUIT_API_KEY: 'env' })).toEqual({
+      authorization: 'Bearer env',
+    });
+  });
+
+  it('refuses to run without a key, saying how to get one', () => {
+    expect(() => authHeaders(root(), {})).toThrow(/npm run up/);
+    expect(() => authHeaders(root('OTHER=1\n'), {})).toThrow(/CONDUIT_API_KEY/);
   });
 });

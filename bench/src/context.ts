@@ -15,9 +15,13 @@ export interface BenchContext {
 }
 
 export function createContext(flags: Readonly<Record<string, string>>): BenchContext {
+  let headers: Record<string, string> | undefined;
   return {
     gatewayUrl: (process.env['CONDUIT_GATEWAY_URL'] ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
-    headers: authHeaders(),
+    // Read on first use: scenarios that need no stack (cache) need no key either.
+    get headers() {
+      return (headers ??= authHeaders());
+    },
     flags,
     flag: (name, fallback) => positiveNumber(flags, name, fallback),
   };

@@ -10,7 +10,11 @@ const org = `e2e-${randomUUID().slice(0, 8)}`;
 async function api(stack: TestStack, path: string, init: RequestInit = {}, orgId = org) {
   const res = await fetch(`${stack.gatewayUrl}${path}`, {
     ...init,
-    headers: { 'content-type': 'application/json', 'x-org-id': orgId, ...(init.headers ?? {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(await stack.authHeaders(orgId)),
+      ...(init.headers ?? {}),
+    },
   });
   const text = await res.text();
   return {

@@ -46,7 +46,7 @@ describe('telemetry writer reliability', () => {
           }));
           const res = await fetch(`${stack.gatewayUrl}/api/v1/telemetry/batch`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-org-id': org },
+            headers: { 'content-type': 'application/json', ...(await stack.authHeaders(org)) },
             body: JSON.stringify({ points }),
           });
           expect(res.status).toBe(202);
@@ -126,7 +126,7 @@ describe('telemetry writer reliability', () => {
       const read = await fetch(
         `${stack.gatewayUrl}/api/v1/telemetry/d0?from=${from}&to=${new Date().toISOString()}`,
         {
-          headers: { 'x-org-id': org },
+          headers: await stack.authHeaders(org),
         },
       );
       readStatus = read.status;

@@ -17,7 +17,11 @@ describe('telemetry through the gateway', () => {
   const call = async (path: string, init: RequestInit = {}) => {
     const res = await fetch(`${stack.gatewayUrl}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', 'x-org-id': org, ...(init.headers ?? {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(await stack.authHeaders(org)),
+        ...(init.headers ?? {}),
+      },
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };

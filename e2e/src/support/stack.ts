@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, ROOT, freePort, startNatsServer, waitForHttp } from './processes.js';
@@ -21,6 +22,9 @@ export class TestStack implements AsyncDisposable {
   // Keyed by replica id: the service name, or e.g. `telemetry#2` for a second replica.
   private readonly processes = new Map<string, ManagedProcess>();
   private readonly ports = new Map<string, number>();
+  private readonly keys = new Map<string, Promise<string>>();
+  /** The gateway's bootstrap admin key (platform admin of the bootstrap org `dev-org`). */
+  readonly adminKey = `cdt_e2e_${randomBytes(24).toString('base64url')}`;
 
   private constructor(
     readonly natsUrl: string,
@@ -86,6 +90,7 @@ export class TestStack implements AsyncDisposable {
           HTTP_PORT: String(port),
           NATS_URL: this.natsUrl,
           OTEL_BSP_SCHEDULE_DELAY: '100',
+          GATEWAY_BOOTSTRAP_ADMIN_KEY: this.adminKey,
           ...this.env,
           ...extraEnv,
         },
@@ -100,6 +105,50 @@ export class TestStack implements AsyncDisposable {
         cause: error,
       });
     }
+  }
+
+  /**
+   * A key of `orgId` with `role`, created once through the admin API (the org too, in `tier`,
+   * default `internal`: limits no test reaches unless it means to).
+   */
+  keyFor(orgId: string, role: 'admin' | 'operator' | 'viewer' = 'admin', tier = 'internal'): Promise<string> {
+    const id = `${orgId}/${role}`;
+    let key = this.keys.get(id);
+    if (!key) {
+      key = this.createKey(orgId, role, tier);
+      key.catch(() => this.keys.delete(id));
+      this.keys.set(id, key);
+    }
+    return key;
+  }
+
+  /** `authorization: Bearer <key>` of {@link keyFor}. */
+  async authHeaders(
+    orgId: string,
+    role: 'admin' | 'operator' | 'viewer' = 'admin',
+  ): Promise<Record<string, string>> {
+    return { authorization: `Bearer ${await this.keyFor(orgId, role)}` };
+  }
+
+  private async createKey(orgId: string, role: string, tier: string): Promise<string> {
+    const admin = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const res = await fetch(`${this.gatewayUrl}/api/v1/admin/orgs${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.adminKey}` },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      if (res.status !== 201 && !(res.status === 409 && path === '')) {
+        throw new Error(`POST /api/v1/admin/orgs${path}: ${res.status} ${JSON.stringify(json)}`);
+      }
+      return json;
+    };
+    await admin('', { id: orgId, name: orgId, tier });
+    const user = await admin(`/${orgId}/users`, {
+      email: `${role}-${randomBytes(4).toString('hex')}@${orgId}.test`,
+    });
+    const created = await admin(`/${orgId}/keys`, { user_id: user['id'], role, name: `e2e ${role}` });
+    return created['key'] as string;
   }
 
   /** Stops one service or replica (SIGTERM unless told otherwise). */

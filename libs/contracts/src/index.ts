@@ -38,7 +38,7 @@ export type {
   ListDevicesQuery,
 } from './device/device.schemas.js';
 export { DeviceRequests } from './device/device.requests.js';
-export { DeviceRegistered } from './device/device.events.js';
+export { DeviceRegistered, DeviceStatusChanged } from './device/device.events.js';
 export {
   AGGREGATES,
   DEFAULT_MAX_POINTS_PER_REQUEST,
@@ -69,5 +69,5 @@ export type {
   TelemetryRangeQuery,
   TelemetryReading,
 } from './telemetry/telemetry.schemas.js';
-export { TelemetryIngested } from './telemetry/telemetry.events.js';
+export { TelemetryIngested, parseTelemetryIngestSubject } from './telemetry/telemetry.events.js';
 export { TelemetryRequests } from './telemetry/telemetry.requests.js';

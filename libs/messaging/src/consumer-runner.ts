@@ -43,6 +43,17 @@ export interface ConsumerSpec<S extends z.ZodType> {
   /** Messages failing it are dead-lettered at once, never retried. */
   readonly schema: S;
   /**
+   * The handler needs the subject and metadata only: the payload is neither parsed nor validated
+   * (`data` is undefined) — e.g. a consumer that follows which devices sent telemetry, not what.
+   * Poison payloads are then the concern of the consumers that read them.
+   */
+  readonly skipPayload?: boolean;
+  /**
+   * Where a consumer created for the first time starts: `all` the stream holds (default) or
+   * only `new` messages. Once created, a durable resumes where it stopped either way.
+   */
+  readonly startAt?: 'all' | 'new';
+  /**
    * Handles a batch. Resolving acknowledges every message of it, so resolve only once the effect
    * is durable. Throwing retries the batch's messages one by one so that a poison message is
    * isolated; each failure is nak'ed with the backoff delay, dead-lettered on its last delivery.
@@ -111,6 +122,11 @@ export class ConsumerRunner {
   private readonly logger = new Logger(ConsumerRunner.name);
   private readonly running = new Set<RunningConsumer>();
 
+  /** The consumers this process runs (for performance snapshots). */
+  list(): RunningConsumer[] {
+    return [...this.running];
+  }
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
@@ -128,7 +144,7 @@ export class ConsumerRunner {
     const config: Partial<ConsumerConfig> = {
       durable_name: spec.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: spec.startAt === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
       filter_subject: spec.filterSubject,
       max_deliver: maxDeliver,
       ack_wait: nanos(ackWaitS * 1000),
@@ -162,6 +178,19 @@ export class ConsumerRunner {
     };
 
     const decode = (m: JsMsg): ReceivedEvent<z.output<S>> => {
+      if (spec.skipPayload) {
+        const headers = headersToRecord(m.headers);
+        return {
+          subject: m.subject,
+          data: undefined as z.output<S>,
+          headers,
+          streamSeq: m.seq,
+          streamEpoch,
+          deliveryCount: m.info.deliveryCount,
+          msgId: headers['Nats-Msg-Id'],
+          publishedAt: m.time,
+        };
+      }
       let raw: unknown;
       try {
         raw = JSON.parse(decoder.decode(m.data));

@@ -11,5 +11,6 @@ export type { ConsumerSpec, ReceivedEvent, RunningConsumer } from './consumer-ru
 export { streamConfig } from './stream-provisioner.js';
 export { Messaging, MessagingHealth } from './messaging.js';
 export type { MessagingStatus } from './messaging.js';
-export { JetStreamConsumers, MessagingModule } from './messaging.module.js';
+export { JetStreamConsumers, MessagingModule, NATS_CONNECTION } from './messaging.module.js';
 export type { MessagingModuleAsyncOptions } from './messaging.module.js';
+export { CoreBus } from './core-bus.js';

@@ -8,6 +8,7 @@ import {
   type FactoryProvider,
 } from '@nestjs/common';
 import { ConsumerRunner } from './consumer-runner.js';
+import { CoreBus } from './core-bus.js';
 import { EventPublisher } from './event-publisher.js';
 import { Messaging, MessagingHealth } from './messaging.js';
 import type { MessagingOptions } from './messaging.options.js';
@@ -15,6 +16,12 @@ import { RpcClient } from './rpc-client.js';
 import { RpcServer } from './rpc-server.js';
 
 const MESSAGING = Symbol('MESSAGING');
+
+/**
+ * Injection token of the process's raw `NatsConnection`, for core pub/sub that is not an RPC or
+ * a JetStream event: broadcasts every replica must see (cache invalidation, presence, scatter-gather).
+ */
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
 /** Runs consumers in Nest apps; same API as the plain {@link ConsumerRunner}. */
 export class JetStreamConsumers extends ConsumerRunner {}
@@ -64,8 +71,18 @@ export class MessagingModule {
         { provide: EventPublisher, ...from((m) => m.publisher) },
         { provide: JetStreamConsumers, ...from((m) => m.consumers) },
         { provide: MessagingHealth, ...from((m) => m.health) },
+        { provide: NATS_CONNECTION, ...from((m) => m.nc) },
+        { provide: CoreBus, ...from((m) => new CoreBus(m.nc)) },
       ],
-      exports: [RpcServer, RpcClient, EventPublisher, JetStreamConsumers, MessagingHealth],
+      exports: [
+        RpcServer,
+        RpcClient,
+        EventPublisher,
+        JetStreamConsumers,
+        MessagingHealth,
+        NATS_CONNECTION,
+        CoreBus,
+      ],
     };
   }
 }

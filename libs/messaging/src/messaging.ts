@@ -42,7 +42,8 @@ export class Messaging implements AsyncDisposable {
   readonly consumers: ConsumerRunner;
 
   private constructor(
-    private readonly nc: NatsConnection,
+    /** The raw connection, for core pub/sub (broadcasts such as cache invalidation, presence). */
+    readonly nc: NatsConnection,
     readonly jsm: JetStreamManager,
     readonly options: MessagingOptions,
   ) {

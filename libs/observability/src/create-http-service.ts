@@ -12,6 +12,8 @@ export interface HttpServiceOptions {
   readonly port: number;
   /** Largest request body accepted, in bytes (default 1 MiB); a larger one is answered 413. */
   readonly bodyLimitBytes?: number;
+  /** Body limits of particular routes (full path, e.g. `/api/v1/telemetry/batch`), overriding `bodyLimitBytes`. */
+  readonly routeBodyLimits?: Readonly<Record<string, number>>;
   /**
    * Logger for Nest's own messages (start-up, errors). Default: nestjs-pino's `Logger`, which
    * needs `LoggingModule` imported by `module`.
@@ -51,6 +53,14 @@ export async function createHttpService(
     // Behind the ingress, the client address is in X-Forwarded-For.
     trustProxy: true,
   });
+  const routeLimits = options.routeBodyLimits ?? {};
+  if (Object.keys(routeLimits).length) {
+    // Before Nest registers its routes (at init), so every route passes through this hook.
+    adapter.getInstance().addHook('onRoute', (route) => {
+      const limit = routeLimits[route.url];
+      if (limit !== undefined) route.bodyLimit = limit;
+    });
+  }
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
   const logger = options.logger ?? (await pinoLogger(app));
   app.useLogger(logger);

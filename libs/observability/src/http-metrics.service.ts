@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { Histogram, register } from 'prom-client';
 import { REQUEST_ID_HEADER } from './request-id.js';
+import { RouteStatsWindow } from './route-stats.js';
 
 /** Probes and scrapes are not logged: they would drown everything else. */
 const QUIET_ROUTES = new Set(['/health', '/readyz', '/metrics']);
@@ -25,17 +26,22 @@ const histogram =
   });
 
 /**
- * Installs two Fastify hooks on the app's instance at module init (through `HttpAdapterHost`;
+ * Installs three Fastify hooks on the app's instance at module init (through `HttpAdapterHost`;
  * nothing to call by hand). `onRequest`: echoes the request id as `x-request-id`, and puts the
  * route pattern on the active HTTP server span (`http.route`, name `GET /devices/:id`), which
  * the http instrumentation cannot know. `onResponse`: observes
  * `http_server_request_duration_seconds{method,route,status_code}` — `route` is the pattern
  * (`/devices/:id`), never the raw URL, so cardinality stays bounded; no route matched gives
  * `unmatched` — and writes one `request completed` log line (not for /health, /readyz, /metrics).
- * Both are plain callback hooks: no promise per request on the gateway's hot path.
+ * `onSend`: `X-Response-Time` and `Server-Timing: app;dur=…`. The last minute per route is
+ * also kept in {@link HttpMetricsService.window} for `/performance/metrics`.
+ * All are plain callback hooks: no promise per request on the gateway's hot path.
  */
 @Injectable()
 export class HttpMetricsService implements OnModuleInit {
+  /** The last minute per route, for `/performance/metrics`. */
+  readonly window = new RouteStatsWindow();
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Optional() private readonly logger?: PinoLogger,
@@ -55,10 +61,19 @@ export class HttpMetricsService implements OnModuleInit {
       }
       done();
     });
+    // The time spent in the service, for clients and browsers' dev tools (whatever the route).
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
+      const ms = reply.elapsedTime.toFixed(2);
+      void reply.header('x-response-time', `${ms}ms`);
+      void reply.header('server-timing', `app;dur=${ms}`);
+      done(null, payload);
+    });
     fastify.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
       const seconds = reply.elapsedTime / 1000;
       histogram.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds);
+      if (!QUIET_ROUTES.has(route))
+        this.window.record(`${request.method} ${route}`, reply.statusCode, reply.elapsedTime);
       if (this.logger && !QUIET_ROUTES.has(route)) {
         this.logger.info(
           {

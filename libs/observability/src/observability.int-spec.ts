@@ -170,7 +170,7 @@ describe(ObservabilityModule.name, () => {
     });
   });
 
-  it('puts trace_id and span_id of the active span on log lines, and redacts credentials', async () => {
+  it('puts trace_id and span_id of the active span on log lines, and never logs headers or credentials', async () => {
     spans.reset();
     await fetch(`${base}/things/traced`, {
       headers: {
@@ -185,10 +185,7 @@ describe(ObservabilityModule.name, () => {
     const span = spans.getFinishedSpans().find((s) => s.name === 'load-thing');
     expect(line?.['trace_id']).toBe(span?.spanContext().traceId);
     expect(line?.['span_id']).toBe(span?.spanContext().spanId);
-    expect(line?.['req']).toMatchObject({
-      id: 'req-traced',
-      headers: { authorization: '[redacted]', 'x-api-key': '[redacted]', cookie: '[redacted]' },
-    });
+    expect(line?.['req']).toEqual({ id: 'req-traced', method: 'GET', url: '/things/traced' });
     expect(JSON.stringify(lines)).not.toMatch(/secret-(token|key|cookie)/);
   });
 

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { HealthController } from './health.controller.js';
 import { HttpMetricsService } from './http-metrics.service.js';
+import { PerformanceRegistry } from './performance.registry.js';
 import { ReadinessRegistry } from './readiness.registry.js';
 
 /** Options of {@link ObservabilityModule.forRoot}. */
@@ -14,7 +15,8 @@ let defaultsCollected = false;
 
 /**
  * `/health`, `/readyz`, `/metrics`, the {@link ReadinessRegistry} (global: any module may
- * inject it and register a check) and the HTTP request histogram (see `HttpMetricsService`).
+ * inject it and register a check), the {@link PerformanceRegistry} (likewise, for sections of
+ * the performance snapshot) and the HTTP request histogram (see `HttpMetricsService`).
  * Metrics live in prom-client's default registry, so metrics defined by other libs are served
  * too. Process metrics (`collectDefaultMetrics`) and the `service` default label are set up once
  * per process — by the first call; later calls (tests building several apps) keep them.
@@ -31,8 +33,8 @@ export class ObservabilityModule {
     return {
       module: ObservabilityModule,
       controllers: [HealthController],
-      providers: [ReadinessRegistry, HttpMetricsService],
-      exports: [ReadinessRegistry],
+      providers: [ReadinessRegistry, HttpMetricsService, PerformanceRegistry],
+      exports: [ReadinessRegistry, HttpMetricsService, PerformanceRegistry],
     };
   }
 }

@@ -1,3 +1,5 @@
 export { SERVICE_CONFIG, ServiceRuntimeModule, messagingOptions } from './runtime.module.js';
 export type { RuntimeDatabase, RuntimeOptions } from './runtime.module.js';
 export { runService } from './run-service.js';
+export { PERFORMANCE_SUBJECT, PerformanceResponder } from './performance.responder.js';
+export type { PerformanceSnapshot } from './performance.responder.js';

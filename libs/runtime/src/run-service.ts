@@ -13,6 +13,7 @@ export async function runService<C extends BaseConfig>(
   module: (config: C) => DynamicModule | Type<unknown>,
   options: {
     bodyLimitBytes?: (config: C) => number;
+    routeBodyLimits?: (config: C) => Readonly<Record<string, number>>;
     /** Route-level setup that must happen before listening (e.g. OpenAPI). */
     beforeListen?: (app: INestApplication) => void | Promise<void>;
   } = {},
@@ -32,6 +33,7 @@ export async function runService<C extends BaseConfig>(
     host: config.http.host,
     port: config.http.port,
     bodyLimitBytes: options.bodyLimitBytes?.(config),
+    routeBodyLimits: options.routeBodyLimits?.(config),
     beforeListen: options.beforeListen,
     shutdownGraceMs: config.shutdownGraceMs,
     afterClose: shutdownTracing,

@@ -24,9 +24,11 @@ import {
 } from '@conduit/messaging';
 import { LoggingModule, ObservabilityModule, ReadinessRegistry } from '@conduit/observability';
 import { DataSource } from 'typeorm';
+import { PerformanceResponder } from './performance.responder.js';
 
-/** Injection token of the service's validated {@link BaseConfig} (with its `service` section). */
-export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+import { SERVICE_CONFIG } from './tokens.js';
+
+export { SERVICE_CONFIG };
 
 /** The service's own schema, its entities and migrations. */
 export interface RuntimeDatabase {
@@ -142,8 +144,9 @@ export class ServiceRuntimeModule {
         },
         RuntimeReadiness,
         DatabaseLifecycle,
+        PerformanceResponder,
       ],
-      exports: [SERVICE_CONFIG, DataSource],
+      exports: [SERVICE_CONFIG, DataSource, PerformanceResponder],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { HTTP_STATUS_BY_CODE, type ErrorBody, type ErrorCode } from '@conduit/contracts';
+import { isDatabaseUnavailable } from '@conduit/database';
 import { RpcError } from '@conduit/messaging';
 import { ApiError } from './api.error.js';
 
@@ -45,6 +46,13 @@ export class HttpErrorFilter implements ExceptionFilter {
       return {
         status: HTTP_STATUS_BY_CODE[exception.code],
         body: { error: { code: exception.code, message, ...(details ? { details } : {}) } },
+      };
+    }
+    // The gateway's own reads (API keys) when Postgres is down: retryable, like the services' 503.
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        status: 503,
+        body: { error: { code: 'unavailable', message: 'database unavailable, retry later' } },
       };
     }
     if (exception instanceof HttpException) {

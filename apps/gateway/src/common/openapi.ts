@@ -22,7 +22,8 @@ export function setupOpenApi(app: INestApplication): void {
       .setTitle('Conduit API')
       .setDescription('The HTTP edge of Conduit. Errors are { "error": { "code", "message", "details"? } }.')
       .setVersion('1')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-org-id' }, 'org')
+      .addBearerAuth()
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -17,16 +17,21 @@ import {
 import type { TenantScope } from '@conduit/database';
 import { RpcClient } from '@conduit/messaging';
 import { openApiSchema } from '../common/openapi.js';
-import { Tenant, TenancyGuard } from '../common/tenancy.guard.js';
+import { Authenticated, Tenant } from '../identity/auth.guard.js';
+import { CacheResponse } from '../cache/cache-response.interceptor.js';
+import { deviceTags, ResponseCacheService } from '../cache/response-cache.service.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 
 const idParams = z.object({ id: deviceIdSchema });
 
 @ApiTags('devices')
 @Controller('api/v1/devices')
-@UseGuards(TenancyGuard)
+@Authenticated()
 export class DevicesController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly responses: ResponseCacheService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -34,18 +39,22 @@ export class DevicesController {
   @ApiBody({ schema: openApiSchema(createDeviceBodySchema) })
   @ApiResponse({ status: 201, schema: openApiSchema(deviceSchema) })
   @ApiResponse({ status: 400, schema: openApiSchema(errorBodySchema) })
-  create(
+  async create(
     @Tenant() tenant: TenantScope,
     @Body(new ZodValidationPipe(createDeviceBodySchema, 'body')) body: CreateDeviceBody,
   ): Promise<Device> {
-    return this.rpc.request(
+    const device = await this.rpc.request(
       DeviceRequests.create,
       { org_id: tenant.orgId, device: body },
       { orgId: tenant.orgId },
     );
+    // Before answering: the caller's next read must see the write (the event also invalidates, later).
+    await this.responses.invalidateDevice(tenant.orgId, device.id);
+    return device;
   }
 
   @Get()
+  @CacheResponse({ tags: (p) => [deviceTags.list(p.orgId)] })
   @ApiOperation({ summary: 'List devices with filters and cursor pagination' })
   @ApiQuery({ name: 'site', required: false })
   @ApiQuery({ name: 'type', required: false })
@@ -68,6 +77,7 @@ export class DevicesController {
   }
 
   @Get(':id')
+  @CacheResponse({ tags: (p, params) => [deviceTags.one(p.orgId, params['id'] ?? '')] })
   @ApiOperation({ summary: 'Get one device' })
   @ApiResponse({ status: 200, schema: openApiSchema(deviceSchema) })
   @ApiResponse({ status: 404, schema: openApiSchema(errorBodySchema) })

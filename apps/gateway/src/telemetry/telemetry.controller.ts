@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
@@ -19,7 +19,7 @@ import {
 } from '@conduit/contracts';
 import type { TenantScope } from '@conduit/database';
 import { openApiSchema } from '../common/openapi.js';
-import { Tenant, TenancyGuard } from '../common/tenancy.guard.js';
+import { Authenticated, Tenant } from '../identity/auth.guard.js';
 import { ZodValidationPipe } from '../common/zod-validation.pipe.js';
 import { RpcClient } from '@conduit/messaging';
 import { TelemetryIngestService } from './telemetry-ingest.service.js';
@@ -38,7 +38,7 @@ const keyOf = (raw: string | undefined): string | undefined => keyPipe.transform
 
 @ApiTags('telemetry')
 @Controller('api/v1/telemetry')
-@UseGuards(TenancyGuard)
+@Authenticated()
 export class TelemetryController {
   constructor(
     private readonly ingest: TelemetryIngestService,

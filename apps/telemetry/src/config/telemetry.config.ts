@@ -1,4 +1,5 @@
 import { envInt, loadConfig, type ServiceConfigDefinition } from '@conduit/config';
+import { z } from 'zod';
 
 const schema = {
   /** Days of raw points kept (daily partitions past it are dropped). */
@@ -9,6 +10,8 @@ const schema = {
   /** Longest a message waits for its batch, in milliseconds. */
   TELEMETRY_WRITER_BATCH_WAIT_MS: envInt(1, 10_000),
   TELEMETRY_WRITER_CONCURRENCY: envInt(1, 16),
+  /** `message` (default): redelivered messages are no-ops. `point`: also drop points already stored. */
+  TELEMETRY_DEDUPE: z.enum(['message', 'point']),
   TELEMETRY_MAX_RAW_WINDOW_HOURS: envInt(1, 24 * 31),
   TELEMETRY_ROLLUP_AFTER_HOURS: envInt(1, 24 * 31),
   TELEMETRY_MAX_BUCKETS: envInt(10, 100_000),
@@ -21,6 +24,7 @@ const defaults = {
   TELEMETRY_WRITER_BATCH_MESSAGES: '10',
   TELEMETRY_WRITER_BATCH_WAIT_MS: '50',
   TELEMETRY_WRITER_CONCURRENCY: '2',
+  TELEMETRY_DEDUPE: 'message',
   TELEMETRY_MAX_RAW_WINDOW_HOURS: '168',
   TELEMETRY_ROLLUP_AFTER_HOURS: '48',
   TELEMETRY_MAX_BUCKETS: '10000',
@@ -38,6 +42,7 @@ export const telemetryConfigDefinition = {
     writer: {
       batchMessages: env.TELEMETRY_WRITER_BATCH_MESSAGES,
       batchWaitMs: env.TELEMETRY_WRITER_BATCH_WAIT_MS,
+      dedupe: env.TELEMETRY_DEDUPE,
     },
     queries: {
       maxRawWindowHours: env.TELEMETRY_MAX_RAW_WINDOW_HOURS,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { TelemetryIngested, orgIdSchema, deviceIdSchema } from '@conduit/contracts';
+import { TelemetryIngested, parseTelemetryIngestSubject } from '@conduit/contracts';
 import { isDatabaseUnavailable } from '@conduit/database';
 import { JetStreamConsumers, type ReceivedEvent } from '@conduit/messaging';
 import type { z } from 'zod';
@@ -35,14 +35,7 @@ export class InvalidSubjectError extends Error {
 }
 
 /** Parses `telemetry.ingest.<org>.<device>`. */
-export function parseIngestSubject(subject: string): { orgId: string; deviceId: string } | undefined {
-  const parts = subject.split('.');
-  const org = orgIdSchema.safeParse(parts[2]);
-  const device = deviceIdSchema.safeParse(parts[3]);
-  return parts.length === 4 && org.success && device.success
-    ? { orgId: org.data, deviceId: device.data }
-    : undefined;
-}
+export const parseIngestSubject = parseTelemetryIngestSubject;
 
 /**
  * The `telemetry-writer` durable consumer on TELEMETRY, shared by every telemetry replica:

@@ -101,6 +101,46 @@ describe(PointsRepository.name, () => {
     expect(rollup).toEqual(recount);
     expect(rollup[0]).toMatchObject({ hour: new Date(base), count: 2, sum: 40, min: 10, max: 30 });
   });
+
+  it('in per-point mode drops points already stored, from raw points and rollups alike, even from concurrent writers', async () => {
+    const pointwise = new PointsRepository(dataSource, 'point');
+    const device = 'dev-p';
+    const perDevice = (sql: string) =>
+      dataSource.query(sql, [orgId, device]) as Promise<{ n: number; s: number }[]>;
+    await pointwise.write([
+      batch(device, [
+        ['v', base + 1_000, 1],
+        ['v', base + 2_000, 2],
+        ['v', base + 2_000, 2], // the same point twice in one message
+      ]),
+    ]);
+    // Re-sent outside the duplicate window: a new stream sequence, the same points plus one new.
+    const again = await pointwise.write([
+      batch(device, [
+        ['v', base + 1_000, 1],
+        ['v', base + 2_000, 2],
+        ['v', base + 3_000, 3],
+      ]),
+    ]);
+    expect(again.messages).toBe(1);
+    // Two writers racing with the same new points under different sequences.
+    await Promise.all([
+      pointwise.write([batch(device, [['v', base + 4_000, 4]])]),
+      pointwise.write([batch(device, [['v', base + 4_000, 4]])]),
+    ]);
+    const [raw] = await perDevice(
+      `SELECT count(*)::int AS n, sum(value) AS s FROM telemetry.points WHERE org_id = $1 AND device_id = $2`,
+    );
+    const [rolled] = await perDevice(
+      `SELECT sum(count)::int AS n, sum(sum) AS s FROM telemetry.points_hourly WHERE org_id = $1 AND device_id = $2`,
+    );
+    expect(raw).toEqual({ n: 4, s: 10 });
+    expect(rolled).toEqual({ n: 4, s: 10 });
+    // The default mode would have stored the re-sent points again.
+    expect(
+      await new PointsRepository(dataSource).write([batch(device, [['v', base + 1_000, 1]])]),
+    ).toMatchObject({ points: 1 });
+  });
 });
 
 describe(PartitionsService.name, () => {

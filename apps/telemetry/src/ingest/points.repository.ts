@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 /** One consumed message: its identity in the stream, tenant, device and points (ts in epoch ms). */
@@ -10,6 +10,16 @@ export interface PointBatch {
   readonly deviceId: string;
   readonly points: readonly { readonly metric: string; readonly ts: number; readonly value: number }[];
 }
+
+/**
+ * How redelivery and re-sent points are made harmless. `message` (default): a message whose
+ * stream sequence was committed is skipped whole. `point`: also, a point whose (org, device,
+ * metric, ts) is already stored — e.g. re-sent by a client outside the stream's duplicate window —
+ * is dropped, from the raw points, the latest values and the rollups alike; writers serialise per
+ * device (transaction advisory locks) so two of them cannot both insert the same point.
+ */
+export type PointDedupe = 'message' | 'point';
+export const POINT_DEDUPE = Symbol('POINT_DEDUPE');
 
 export interface WriteResult {
   readonly messages: number;
@@ -23,10 +33,23 @@ export interface WriteResult {
 // One statement, one round trip: the unnested arrays feed the raw points, the latest values
 // and the hourly rollup together. date_trunc(..., 'UTC') does not depend on the session time
 // zone (PgBouncer sessions are shared).
-const WRITE_SQL = `
+const UNNESTED = `SELECT o, d, m, to_timestamp(t / 1000.0) AS ts, v
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[]) AS x(o, d, m, t, v)`;
+
+// Per-point mode: the batch's own repeats and points already stored are left out before
+// anything is written, so rollups count each (org, device, metric, ts) once.
+const NEW_POINTS = `SELECT DISTINCT ON (o, d, m, ts) o, d, m, ts, v FROM (${UNNESTED}) r
+   WHERE NOT EXISTS (SELECT 1 FROM telemetry.points p
+                      WHERE p.org_id = r.o AND p.device_id = r.d AND p.metric = r.m AND p.ts = r.ts)
+   ORDER BY o, d, m, ts`;
+
+// Serialises writers per device for the anti-join above (locks in key order: no deadlock).
+const LOCK_DEVICES_SQL = `SELECT pg_advisory_xact_lock(hashtextextended(o || '/' || d, 0))
+  FROM (SELECT DISTINCT o, d FROM unnest($1::text[], $2::text[]) AS x(o, d) ORDER BY o, d) k`;
+
+const writeSql = (source: string) => `
 WITH u AS (
-  SELECT o, d, m, to_timestamp(t / 1000.0) AS ts, v
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[]) AS x(o, d, m, t, v)
+  ${source}
 ), ins AS (
   INSERT INTO telemetry.points (org_id, device_id, metric, ts, value) SELECT o, d, m, ts, v FROM u
 ), lat AS (
@@ -41,9 +64,14 @@ ON CONFLICT (org_id, device_id, metric, hour) DO UPDATE SET
   count = h.count + EXCLUDED.count, sum = h.sum + EXCLUDED.sum,
   min = LEAST(h.min, EXCLUDED.min), max = GREATEST(h.max, EXCLUDED.max)`;
 
+const WRITE_SQL = { message: writeSql(UNNESTED), point: writeSql(NEW_POINTS) } as const;
+
 @Injectable()
 export class PointsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() @Inject(POINT_DEDUPE) private readonly dedupe: PointDedupe = 'message',
+  ) {}
 
   /**
    * Writes a batch of messages in one transaction. Their stream sequences are recorded in
@@ -74,7 +102,10 @@ export class PointsRepository {
           values.push(p.value);
         }
       }
-      if (orgs.length > 0) await tx.query(WRITE_SQL, [orgs, devices, metrics, times, values]);
+      if (orgs.length > 0) {
+        if (this.dedupe === 'point') await tx.query(LOCK_DEVICES_SQL, [orgs, devices]);
+        await tx.query(WRITE_SQL[this.dedupe], [orgs, devices, metrics, times, values]);
+      }
       return { messages: keep.size, duplicates: batches.length - keep.size, points: orgs.length };
     });
   }
