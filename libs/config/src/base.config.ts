@@ -69,6 +69,9 @@ export const BASE_PRESETS: Record<Preset, Defaults> = {
     ...common,
     ...local,
     LOG_LEVEL: 'info',
+    // JetStream reserves max_bytes per stream against the server's store (by default a share of
+    // the free disk): five streams at the production 10 GiB do not fit a laptop or a CI disk.
+    STREAM_MAX_BYTES_MB: '2048',
     DATABASE_URL: 'postgres://postgres@127.0.0.1:6432/conduit',
     MIGRATION_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/conduit',
   },
@@ -76,6 +79,7 @@ export const BASE_PRESETS: Record<Preset, Defaults> = {
     ...common,
     ...local,
     LOG_LEVEL: 'warn',
+    STREAM_MAX_BYTES_MB: '1024',
     DATABASE_URL: 'postgres://postgres@127.0.0.1:6432/conduit_test',
     MIGRATION_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/conduit_test',
     SHUTDOWN_GRACE_MS: '5000',

@@ -51,8 +51,20 @@ export async function provisionStreams(
       try {
         await jsm.streams.add({ ...config, name: def.name });
         continue;
-      } catch {
-        // created concurrently by another replica: update below
+      } catch (error) {
+        // Created concurrently by another replica: update below. Any other refusal (most often
+        // "insufficient storage resources": max_bytes is reserved against the server's store)
+        // must surface as itself, not as the update's "stream not found".
+        const createdMeanwhile = await jsm.streams.info(def.name).then(
+          () => true,
+          () => false,
+        );
+        if (!createdMeanwhile) {
+          throw new Error(
+            `JetStream refused to create stream ${def.name} (max_bytes ${limits.maxBytesMb} MiB): ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
       }
     }
     const { name: _name, storage: _storage, retention: _retention, ...mutable } = config;
