@@ -5,12 +5,13 @@ import { parseArgs, UsageError } from './src/args.js';
 import { createContext } from './src/context.js';
 import { report } from './src/report.js';
 import { cache } from './scenarios/cache.js';
+import { commands } from './scenarios/commands.js';
 import { deviceList, gatewayCached } from './scenarios/device-list.js';
 import { ingest } from './scenarios/ingest.js';
 import { telemetryQuery } from './scenarios/telemetry-query.js';
 import type { Scenario } from './scenarios/scenario.js';
 
-const scenarios: readonly Scenario[] = [deviceList, gatewayCached, ingest, telemetryQuery, cache];
+const scenarios: readonly Scenario[] = [deviceList, gatewayCached, ingest, telemetryQuery, cache, commands];
 
 function usage(): string {
   const lines = ['usage: npm run bench -- <scenario> [--flag value …]', '', 'scenarios:'];

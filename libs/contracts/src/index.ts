@@ -20,8 +20,24 @@ export type {
   SubjectArgsOf,
 } from './core/contract.js';
 export {
+  COMMAND_STATUSES,
   DEVICE_STATUSES,
   MAX_DEVICE_PAGE,
+  TERMINAL_COMMAND_STATUSES,
+  commandAcceptedSchema,
+  commandPageSchema,
+  commandSchema,
+  commandStatusSchema,
+  commandTransitionSchema,
+  createCommandBodySchema,
+  createSiteBodySchema,
+  deviceStateSchema,
+  idempotencyKeySchema,
+  listCommandsQuerySchema,
+  siteIdSchema,
+  siteSchema,
+  updateDeviceBodySchema,
+  updateSiteBodySchema,
   createDeviceBodySchema,
   deviceIdSchema,
   devicePageSchema,
@@ -31,6 +47,17 @@ export {
   orgIdSchema,
 } from './device/device.schemas.js';
 export type {
+  Command,
+  CommandAccepted,
+  CommandPage,
+  CommandStatus,
+  CreateCommandBody,
+  CreateSiteBody,
+  DeviceState,
+  ListCommandsQuery,
+  Site,
+  UpdateDeviceBody,
+  UpdateSiteBody,
   CreateDeviceBody,
   Device,
   DevicePage,
@@ -38,7 +65,15 @@ export type {
   ListDevicesQuery,
 } from './device/device.schemas.js';
 export { DeviceRequests } from './device/device.requests.js';
-export { DeviceRegistered, DeviceStatusChanged } from './device/device.events.js';
+export {
+  BREAKER_STATE_SUBJECT,
+  DeviceCommandTransitioned,
+  DeviceDeleted,
+  DeviceRegistered,
+  DeviceStateReported,
+  DeviceStatusChanged,
+  DeviceUpdated,
+} from './device/device.events.js';
 export {
   AGGREGATES,
   DEFAULT_MAX_POINTS_PER_REQUEST,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeviceStatus } from '@conduit/contracts';
 import { rawPool, type TenantScope } from '@conduit/database';
+import { rowsOf } from '../commands/commands.repository.js';
 import { DeviceEntity } from './device.entity.js';
 
 /** Filters and page of a device listing. */
@@ -76,6 +77,44 @@ export class DevicesRepository {
       throw error;
     }
     return entity;
+  }
+
+  /**
+   * Changes registry fields inside `tx`; `undefined` fields stay, `null` clears. Returns the new
+   * row, or null when the device does not exist.
+   */
+  async update(
+    tx: EntityManager,
+    scope: TenantScope,
+    id: string,
+    changes: Partial<
+      Pick<DeviceEntity, 'name' | 'site' | 'type' | 'vendor' | 'externalId' | 'tags' | 'metadata'>
+    >,
+    now: Date,
+  ): Promise<DeviceEntity | null> {
+    const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    const result = await tx
+      .createQueryBuilder()
+      .update(DeviceEntity)
+      .set({ ...set, updatedAt: now })
+      .where('org_id = :org AND id = :id', { org: scope.orgId, id })
+      .execute();
+    if (!result.affected) return null;
+    return tx.getRepository(DeviceEntity).findOneBy({ orgId: scope.orgId, id });
+  }
+
+  /** Deletes a device with its commands and shadow inside `tx`; false when it did not exist. */
+  async delete(tx: EntityManager, scope: TenantScope, id: string): Promise<boolean> {
+    const rows = rowsOf(
+      await tx.query(`DELETE FROM device.devices WHERE org_id = $1 AND id = $2 RETURNING id`, [
+        scope.orgId,
+        id,
+      ]),
+    );
+    if (rows.length === 0) return false;
+    await tx.query(`DELETE FROM device.commands WHERE org_id = $1 AND device_id = $2`, [scope.orgId, id]);
+    await tx.query(`DELETE FROM device.device_state WHERE org_id = $1 AND device_id = $2`, [scope.orgId, id]);
+    return true;
   }
 
   async findById(scope: TenantScope, id: string): Promise<DeviceEntity | null> {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
+  DeviceDeleted,
   DeviceRegistered,
+  DeviceUpdated,
+  type UpdateDeviceBody,
   type CreateDeviceBody,
   type Device,
   type DevicePage,
@@ -82,6 +85,66 @@ export class DevicesService {
     }
     this.relay.flushSoon();
     return device;
+  }
+
+  /** Changes registry fields and, in the same transaction, publishes `…updated` with the new device. */
+  async update(scope: TenantScope, id: string, changes: UpdateDeviceBody): Promise<Device> {
+    const now = new Date();
+    const device = await this.devices.transaction(async (tx) => {
+      const updated = await this.devices.update(
+        tx,
+        scope,
+        id,
+        {
+          name: changes.name,
+          site: changes.site,
+          type: changes.type,
+          vendor: changes.vendor,
+          externalId: changes.external_id,
+          tags: changes.tags,
+          metadata: changes.metadata,
+        },
+        now,
+      );
+      if (!updated) return null;
+      const wire = toWire(updated);
+      await this.outbox.add(tx, {
+        subject: DeviceUpdated.subject(scope.orgId, id),
+        msgId: `device.updated:${scope.orgId}:${id}:${now.getTime()}`,
+        payload: DeviceUpdated.schema.parse({
+          version: 1,
+          device: wire,
+          changed: Object.keys(changes),
+          occurred_at: now.toISOString(),
+        }),
+      });
+      return wire;
+    });
+    if (!device) throw new RpcError('not_found', `device ${id} not found`);
+    this.relay.flushSoon();
+    return device;
+  }
+
+  /** Removes a device, its commands and its shadow; publishes `…deleted`. */
+  async delete(scope: TenantScope, id: string): Promise<{ deleted: true }> {
+    const now = new Date();
+    const deleted = await this.devices.transaction(async (tx) => {
+      if (!(await this.devices.delete(tx, scope, id))) return false;
+      await this.outbox.add(tx, {
+        subject: DeviceDeleted.subject(scope.orgId, id),
+        msgId: `device.deleted:${scope.orgId}:${id}:${now.getTime()}`,
+        payload: DeviceDeleted.schema.parse({
+          version: 1,
+          org_id: scope.orgId,
+          device_id: id,
+          occurred_at: now.toISOString(),
+        }),
+      });
+      return true;
+    });
+    if (!deleted) throw new RpcError('not_found', `device ${id} not found`);
+    this.relay.flushSoon();
+    return { deleted: true };
   }
 
   async get(scope: TenantScope, id: string): Promise<Device> {

@@ -1,0 +1,464 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  DeviceCommandTransitioned,
+  DeviceStateReported,
+  type CommandStatus,
+  type ListCommandsQuery,
+} from '@conduit/contracts';
+import type { TenantScope } from '@conduit/database';
+
+/** A stored command, camelCase. */
+export interface CommandRow {
+  readonly id: string;
+  readonly orgId: string;
+  readonly deviceId: string;
+  readonly vendor: string | null;
+  readonly breaker: string;
+  readonly action: string;
+  readonly params: Record<string, unknown>;
+  readonly status: CommandStatus;
+  readonly reason: string | null;
+  readonly attempts: number;
+  readonly idempotencyKey: string | null;
+  readonly deadline: Date;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface TransitionRow {
+  readonly status: CommandStatus;
+  readonly at: Date;
+  readonly reason: string | null;
+}
+
+export interface NewCommand {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly vendor: string | null;
+  readonly breaker: string;
+  readonly action: string;
+  readonly params: Record<string, unknown>;
+  readonly idempotencyKey: string | null;
+  readonly deadline: Date;
+  /** When the dispatcher may first pick it up: later than now when this replica tries at once. */
+  readonly firstAttemptAt: Date;
+  /** `set_state` commands: the keys they set become the device's desired state. */
+  readonly desired?: Record<string, unknown>;
+}
+
+/** What a command needs for delivery: its device's vendor ids and the site's settings. */
+export interface DeliveryTarget {
+  readonly externalId: string | null;
+  readonly site: string | null;
+  readonly integrations: Record<string, Record<string, unknown>>;
+}
+
+/** A change of a command's status: the statuses passed through (in order) and what else changes. */
+export interface Transition {
+  /** Statuses it may move from; the transition is skipped (returns null) from any other. */
+  readonly from: readonly CommandStatus[];
+  /** One or more statuses in order, e.g. `['sent', 'delivered', 'succeeded']`; the last stays. */
+  readonly to: readonly CommandStatus[];
+  readonly reason?: string | null;
+  readonly attempted?: boolean;
+  readonly ackDeadline?: Date | null;
+  readonly nextAttemptAt?: Date | null;
+  /** State the vendor reported back, merged into the device's `reported` state. */
+  readonly reported?: Readonly<Record<string, unknown>>;
+}
+
+/** Keyset position in a device's command list. */
+export interface CommandCursor {
+  readonly createdAt: Date;
+  readonly id: string;
+}
+
+export const encodeCommandCursor = (c: CommandCursor): string =>
+  Buffer.from(`${c.createdAt.getTime()}.${c.id}`).toString('base64url');
+
+export function decodeCommandCursor(raw: string): CommandCursor | undefined {
+  const text = Buffer.from(raw, 'base64url').toString();
+  const dot = text.indexOf('.');
+  const ms = Number(text.slice(0, dot));
+  const id = text.slice(dot + 1);
+  if (dot <= 0 || !Number.isSafeInteger(ms) || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+  return { createdAt: new Date(ms), id };
+}
+
+/**
+ * The rows of a statement run through TypeORM's `query`: for UPDATE and DELETE it answers
+ * `[rows, affected]` instead of the rows (a TypeORM 1.x Postgres driver detail).
+ */
+export function rowsOf<T>(result: unknown): T[] {
+  const r = result as unknown[];
+  return r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number' ? (r[0] as T[]) : (r as T[]);
+}
+
+/** Thrown when a command's device does not exist in the org. */
+export class CommandDeviceMissingError extends Error {
+  constructor(readonly deviceId: string) {
+    super(`device ${deviceId} not found`);
+    this.name = 'CommandDeviceMissingError';
+  }
+}
+
+const COLUMNS = `id, org_id, device_id, vendor, breaker, action, params, status, reason, attempts,
+  idempotency_key, deadline, created_at, updated_at`;
+
+interface RawCommand {
+  id: string;
+  org_id: string;
+  device_id: string;
+  vendor: string | null;
+  breaker: string;
+  action: string;
+  params: Record<string, unknown>;
+  status: CommandStatus;
+  reason: string | null;
+  attempts: number;
+  idempotency_key: string | null;
+  deadline: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const fromRaw = (r: RawCommand): CommandRow => ({
+  id: r.id,
+  orgId: r.org_id,
+  deviceId: r.device_id,
+  vendor: r.vendor,
+  breaker: r.breaker,
+  action: r.action,
+  params: r.params,
+  status: r.status,
+  reason: r.reason,
+  attempts: r.attempts,
+  idempotencyKey: r.idempotency_key,
+  deadline: r.deadline,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/**
+ * Persistent commands, their transitions and the device shadow. Every status change writes its
+ * transition row and its `device.<org>.<device>.command.<status>` event (to the outbox) in the
+ * same transaction as the change, so history, events and state never disagree.
+ */
+@Injectable()
+export class CommandsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores a new `queued` command, or returns the command created earlier with the same
+   * idempotency key for the device (`created: false`).
+   */
+  async create(
+    scope: TenantScope,
+    command: NewCommand,
+    now: Date,
+  ): Promise<{ row: CommandRow; created: boolean }> {
+    return this.dataSource.transaction(async (tx) => {
+      const inserted: RawCommand[] = await tx.query(
+        `INSERT INTO device.commands (id, org_id, device_id, vendor, breaker, action, params, status, attempts,
+                                      idempotency_key, deadline, next_attempt_at, created_at, updated_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9, $10, $11, $11
+          WHERE EXISTS (SELECT 1 FROM device.devices WHERE org_id = $2 AND id = $3)
+         ON CONFLICT (org_id, device_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [
+          command.id,
+          scope.orgId,
+          command.deviceId,
+          command.vendor,
+          command.breaker,
+          command.action,
+          JSON.stringify(command.params),
+          command.idempotencyKey,
+          command.deadline,
+          command.firstAttemptAt,
+          now,
+        ],
+      );
+      const row = inserted[0];
+      if (!row) {
+        const existing: RawCommand[] = command.idempotencyKey
+          ? await tx.query(
+              `SELECT ${COLUMNS} FROM device.commands WHERE org_id = $1 AND device_id = $2 AND idempotency_key = $3`,
+              [scope.orgId, command.deviceId, command.idempotencyKey],
+            )
+          : [];
+        if (existing[0]) return { row: fromRaw(existing[0]), created: false };
+        throw new CommandDeviceMissingError(command.deviceId);
+      }
+      const created = fromRaw(row);
+      await this.recordTransitions(tx, created, null, ['queued'], null, now);
+      if (command.desired && Object.keys(command.desired).length > 0) {
+        await tx.query(
+          `INSERT INTO device.device_state (org_id, device_id, desired, desired_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (org_id, device_id) DO UPDATE
+             SET desired = device.device_state.desired || EXCLUDED.desired, desired_at = EXCLUDED.desired_at`,
+          [scope.orgId, command.deviceId, JSON.stringify(command.desired), now],
+        );
+      }
+      return { row: created, created: true };
+    });
+  }
+
+  /**
+   * Claims up to `limit` due `queued` commands for delivery (skipping those other replicas hold
+   * and those behind `blocked` breakers), pushing each one's `next_attempt_at` forward by
+   * `leaseMs`: a replica that dies mid-attempt only delays the retry.
+   */
+  async claimDue(limit: number, leaseMs: number, blocked: readonly string[]): Promise<CommandRow[]> {
+    const rows = rowsOf<RawCommand>(
+      await this.dataSource.query(
+        `WITH due AS (
+         SELECT id FROM device.commands
+          WHERE status = 'queued' AND next_attempt_at <= now() AND NOT (breaker = ANY($1::text[]))
+          ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE device.commands c SET next_attempt_at = now() + make_interval(secs => $3 / 1000.0)
+         FROM due WHERE c.id = due.id
+       RETURNING ${COLUMNS.split(',')
+         .map((c) => `c.${c.trim()}`)
+         .join(', ')}`,
+        [blocked, limit, leaseMs],
+      ),
+    );
+    return rows.map(fromRaw).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** The device's vendor id and its site's integration settings, at delivery time. */
+  async target(orgId: string, deviceId: string): Promise<DeliveryTarget | null> {
+    const rows: {
+      external_id: string | null;
+      site: string | null;
+      integrations: DeliveryTarget['integrations'] | null;
+    }[] = await this.dataSource.query(
+      `SELECT d.external_id, d.site, s.integrations FROM device.devices d
+           LEFT JOIN device.sites s ON s.org_id = d.org_id AND s.id = d.site
+          WHERE d.org_id = $1 AND d.id = $2`,
+      [orgId, deviceId],
+    );
+    const row = rows[0];
+    return row ? { externalId: row.external_id, site: row.site, integrations: row.integrations ?? {} } : null;
+  }
+
+  /**
+   * Applies a {@link Transition} if the command is still in one of `from` (rows locked, so two
+   * replicas or a late acknowledgement cannot both move it); returns the new row or null.
+   */
+  async transition(id: string, change: Transition, now = new Date()): Promise<CommandRow | null> {
+    return this.dataSource.transaction(async (tx) => {
+      const current: RawCommand[] = await tx.query(
+        `SELECT ${COLUMNS} FROM device.commands WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      const before = current[0];
+      if (!before || !change.from.includes(before.status)) return null;
+      const to = change.to.at(-1) ?? before.status;
+      const updated = rowsOf<RawCommand>(
+        await tx.query(
+          `UPDATE device.commands SET status = $2, reason = $3, attempts = attempts + $4,
+                ack_deadline = $5, next_attempt_at = $6, updated_at = $7
+          WHERE id = $1 RETURNING ${COLUMNS}`,
+          [
+            id,
+            to,
+            change.reason ?? null,
+            change.attempted ? 1 : 0,
+            change.ackDeadline ?? null,
+            change.nextAttemptAt ?? null,
+            now,
+          ],
+        ),
+      );
+      const row = fromRaw(updated[0] as RawCommand);
+      if (to !== before.status || change.to.length > 1) {
+        await this.recordTransitions(tx, row, before.status, change.to, change.reason ?? null, now);
+      }
+      if (change.reported && Object.keys(change.reported).length > 0) {
+        await this.mergeReported(tx, row, change.reported, now);
+      }
+      return row;
+    });
+  }
+
+  /** Puts a claimed command back in the queue without a transition (breaker full, retry later). */
+  async requeue(id: string, nextAttemptAt: Date, reason: string | null, attempted: boolean): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE device.commands SET next_attempt_at = $2, reason = $3, attempts = attempts + $4, updated_at = now()
+        WHERE id = $1 AND status = 'queued'`,
+      [id, nextAttemptAt, reason, attempted ? 1 : 0],
+    );
+  }
+
+  /** Ids of queued commands past their deadline (to expire) and sent ones past their ack deadline. */
+  async overdue(limit: number): Promise<{ expired: string[]; timedOut: string[] }> {
+    const expired: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM device.commands WHERE status = 'queued' AND deadline < now() ORDER BY deadline LIMIT $1`,
+      [limit],
+    );
+    const timedOut: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM device.commands WHERE status IN ('sent', 'delivered') AND ack_deadline < now()
+        ORDER BY ack_deadline LIMIT $1`,
+      [limit],
+    );
+    return { expired: expired.map((r) => r.id), timedOut: timedOut.map((r) => r.id) };
+  }
+
+  async find(
+    scope: TenantScope,
+    deviceId: string,
+    id: string,
+  ): Promise<{ row: CommandRow; history: TransitionRow[] } | null> {
+    const rows: RawCommand[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM device.commands WHERE org_id = $1 AND device_id = $2 AND id = $3`,
+      [scope.orgId, deviceId, id],
+    );
+    if (!rows[0]) return null;
+    const history: { status: CommandStatus; at: Date; reason: string | null }[] = await this.dataSource.query(
+      `SELECT status, at, reason FROM device.command_transitions WHERE command_id = $1 ORDER BY seq`,
+      [id],
+    );
+    return { row: fromRaw(rows[0]), history };
+  }
+
+  /** One page of a device's commands, oldest first, optionally of one status. */
+  async list(
+    scope: TenantScope,
+    deviceId: string,
+    query: Omit<ListCommandsQuery, 'cursor'> & { cursor?: CommandCursor },
+  ): Promise<{ items: CommandRow[]; next?: CommandCursor }> {
+    const values: unknown[] = [scope.orgId, deviceId];
+    const where = ['org_id = $1', 'device_id = $2'];
+    if (query.status) {
+      values.push(query.status);
+      where.push(`status = $${values.length}`);
+    }
+    if (query.cursor) {
+      values.push(query.cursor.createdAt, query.cursor.id);
+      where.push(`(created_at, id) > ($${values.length - 1}, $${values.length})`);
+    }
+    values.push(query.limit + 1);
+    const rows: RawCommand[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM device.commands WHERE ${where.join(' AND ')}
+        ORDER BY created_at, id LIMIT $${values.length}`,
+      values,
+    );
+    const items = rows.slice(0, query.limit).map(fromRaw);
+    const last = items.at(-1);
+    return {
+      items,
+      next: rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : undefined,
+    };
+  }
+
+  /** The stored shadow of a device (null when nothing was ever reported or desired). */
+  async state(
+    scope: TenantScope,
+    deviceId: string,
+  ): Promise<{
+    reported: Record<string, unknown>;
+    desired: Record<string, unknown>;
+    reportedAt: Date | null;
+    desiredAt: Date | null;
+  } | null> {
+    const rows: {
+      reported: Record<string, unknown>;
+      desired: Record<string, unknown>;
+      reported_at: Date | null;
+      desired_at: Date | null;
+    }[] = await this.dataSource.query(
+      `SELECT reported, desired, reported_at, desired_at FROM device.device_state WHERE org_id = $1 AND device_id = $2`,
+      [scope.orgId, deviceId],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          reported: row.reported,
+          desired: row.desired,
+          reportedAt: row.reported_at,
+          desiredAt: row.desired_at,
+        }
+      : null;
+  }
+
+  private async mergeReported(
+    tx: EntityManager,
+    row: CommandRow,
+    reported: Readonly<Record<string, unknown>>,
+    now: Date,
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO device.device_state (org_id, device_id, reported, reported_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (org_id, device_id) DO UPDATE
+         SET reported = device.device_state.reported || EXCLUDED.reported, reported_at = EXCLUDED.reported_at`,
+      [row.orgId, row.deviceId, JSON.stringify(reported), now],
+    );
+    const payload = DeviceStateReported.schema.parse({
+      version: 1,
+      org_id: row.orgId,
+      device_id: row.deviceId,
+      reported,
+      command_id: row.id,
+      occurred_at: now.toISOString(),
+    });
+    await tx.query(`INSERT INTO device.outbox (subject, msg_id, payload) VALUES ($1, $2, $3)`, [
+      DeviceStateReported.subject(row.orgId, row.deviceId),
+      `device.state:${row.id}:${now.getTime()}`,
+      JSON.stringify(payload),
+    ]);
+  }
+
+  private async recordTransitions(
+    tx: EntityManager,
+    row: CommandRow,
+    previous: CommandStatus | null,
+    statuses: readonly CommandStatus[],
+    reason: string | null,
+    now: Date,
+  ): Promise<void> {
+    const at = now.toISOString();
+    const reasons = statuses.map((_, i) => (i === statuses.length - 1 ? reason : null));
+    await tx.query(
+      `INSERT INTO device.command_transitions (command_id, seq, status, reason, at)
+       SELECT $1, base.n + x.ord, x.s, x.r, $4
+         FROM (SELECT coalesce(max(seq), 0) AS n FROM device.command_transitions WHERE command_id = $1) base,
+              unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(s, r, ord)`,
+      [row.id, statuses, reasons, now],
+    );
+    const subjects: string[] = [];
+    const msgIds: string[] = [];
+    const payloads: string[] = [];
+    let prev = previous;
+    statuses.forEach((status, i) => {
+      subjects.push(DeviceCommandTransitioned.subject(row.orgId, row.deviceId, status));
+      // A command passes through each status at most once, so (command, status) names the event;
+      // a relay repeated after a crash is dropped by the stream's duplicate window.
+      msgIds.push(`device.command:${row.id}:${status}`);
+      payloads.push(
+        JSON.stringify(
+          DeviceCommandTransitioned.schema.parse({
+            version: 1,
+            org_id: row.orgId,
+            device_id: row.deviceId,
+            command_id: row.id,
+            action: row.action,
+            status,
+            previous: prev,
+            reason: reasons[i] ?? null,
+            attempts: row.attempts,
+            occurred_at: at,
+          }),
+        ),
+      );
+      prev = status;
+    });
+    await tx.query(
+      `INSERT INTO device.outbox (subject, msg_id, payload)
+       SELECT s, m, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS x(s, m, p)`,
+      [subjects, msgIds, payloads],
+    );
+  }
+}

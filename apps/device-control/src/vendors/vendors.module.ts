@@ -1,0 +1,65 @@
+import { Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { BreakerRegistry } from '@conduit/breakers';
+import { BREAKER_STATE_SUBJECT } from '@conduit/contracts';
+import { CoreBus } from '@conduit/messaging';
+import { PerformanceRegistry } from '@conduit/observability';
+import { SERVICE_CONFIG } from '@conduit/runtime';
+import { register } from 'prom-client';
+import type { DeviceControlConfig } from '../config/device-control.config.js';
+import { createVendorAdapters } from './vendors.js';
+
+/** Every vendor adapter (`VendorAdapter[]`). */
+export const VENDOR_ADAPTERS = Symbol('VENDOR_ADAPTERS');
+/** The breakers of vendor dependencies, one per vendor and site (`BreakerRegistry`). */
+export const VENDOR_BREAKERS = Symbol('VENDOR_BREAKERS');
+
+/** Publishes breaker state changes and lists the breakers in `/performance/health`. */
+class BreakerReporting implements OnModuleInit {
+  constructor(
+    private readonly breakers: BreakerRegistry,
+    private readonly performance: PerformanceRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.performance.register('breakers', () => this.breakers.list());
+  }
+}
+
+@Module({
+  providers: [
+    {
+      provide: VENDOR_ADAPTERS,
+      useFactory: (config: DeviceControlConfig) =>
+        createVendorAdapters({ mqttUrl: config.service.vendors.mqttUrl }),
+      inject: [SERVICE_CONFIG],
+    },
+    {
+      provide: VENDOR_BREAKERS,
+      useFactory: (config: DeviceControlConfig, bus: CoreBus) => {
+        const logger = new Logger('VendorBreakers');
+        return new BreakerRegistry({
+          defaults: config.service.vendors.breaker,
+          registry: register,
+          logger: { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m) },
+          onStateChange: (change) =>
+            bus.publish(BREAKER_STATE_SUBJECT(config.serviceName), {
+              service: config.serviceName,
+              breaker: change.name,
+              from: change.from,
+              to: change.to,
+              at: change.at.toISOString(),
+            }),
+        });
+      },
+      inject: [SERVICE_CONFIG, CoreBus],
+    },
+    {
+      provide: BreakerReporting,
+      useFactory: (breakers: BreakerRegistry, performance: PerformanceRegistry) =>
+        new BreakerReporting(breakers, performance),
+      inject: [VENDOR_BREAKERS, PerformanceRegistry],
+    },
+  ],
+  exports: [VENDOR_ADAPTERS, VENDOR_BREAKERS],
+})
+export class VendorsModule {}
