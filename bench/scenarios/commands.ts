@@ -106,11 +106,16 @@ export const commands: Scenario = {
       // Vendor down: fail until the breaker opens (its answers turn `queued` without a vendor call).
       hub.setDown(true);
       const downBody = { action: 'blink', params: {}, ttl_s: 30 };
-      for (let i = 0; i < 50; i++) {
+      // The rolling window still holds the load phases' successes: fail until the error share
+      // passes the threshold and a submission no longer reaches the vendor (bounded).
+      const opening = Date.now();
+      for (;;) {
         const before = hub.calls();
         await post(path, downBody);
         if (hub.calls() === before) break;
+        if (Date.now() - opening > 60_000) throw new Error('the vendor breaker did not open within 60 s');
       }
+      const openAfterMs = Date.now() - opening;
       const request = JSON.stringify({ org_id: org, device_id: String(device['id']), command: downBody });
       const samples: number[] = [];
       let notQueued = 0;
@@ -143,6 +148,7 @@ export const commands: Scenario = {
         open_max_ms: round2(open.max),
         open_not_queued: notQueued,
         open_vendor_calls: vendorCallsWhileOpen,
+        breaker_opened_after_ms: openAfterMs,
       };
       const failure = [
         errorShareFailure('closed loop', closed.errors, closed.requests),

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect as connectNats, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import mqtt from 'mqtt';
+import { DeviceCommandTransitioned, DeviceStateReported } from '@conduit/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestStack } from './support/stack.js';
 
@@ -190,6 +192,30 @@ describe('device commands', () => {
       reported: { on: true, level: 80 },
       delta: {},
     });
+    // The events Postgres built in the transition statements honour the public contract.
+    const jsm = await jetstreamManager(nats);
+    const last = (subject: string) =>
+      until(() =>
+        jsm.streams.getMessage('DEVICE', { last_by_subj: subject }).then(
+          (m) => m?.json<unknown>(),
+          () => undefined,
+        ),
+      );
+    const succeeded = DeviceCommandTransitioned.schema.parse(
+      await last(DeviceCommandTransitioned.subject(org, lamp.id, 'succeeded')),
+    );
+    expect(succeeded).toMatchObject({
+      command_id: done.id,
+      status: 'succeeded',
+      previous: 'delivered',
+      attempts: 1,
+    });
+    const queued = DeviceCommandTransitioned.schema.parse(
+      await last(DeviceCommandTransitioned.subject(org, lamp.id, 'queued')),
+    );
+    expect(queued).toMatchObject({ command_id: done.id, previous: null, attempts: 0 });
+    const reported = DeviceStateReported.schema.parse(await last(DeviceStateReported.subject(org, lamp.id)));
+    expect(reported).toMatchObject({ command_id: done.id, reported: { on: true, level: 80 } });
   });
 
   it('opens the breaker on a failing vendor, answers queued at once, and delivers every queued command once after recovery', async () => {

@@ -12,7 +12,12 @@ import type { DeviceControlConfig } from '../config/device-control.config.js';
 import { OutboxService } from '../outbox/outbox.service.js';
 import type { VendorAck, VendorAdapter } from '../vendors/vendor.adapter.js';
 import { VENDOR_ADAPTERS, VENDOR_BREAKERS } from '../vendors/vendors.module.js';
-import { CommandsRepository, type CommandRow, type Transition } from './commands.repository.js';
+import {
+  CommandsRepository,
+  type CommandRow,
+  type DeliveryTarget,
+  type Transition,
+} from './commands.repository.js';
 
 const MAX_RETRY_DELAY_MS = 60_000;
 const SWEEP_BATCH = 200;
@@ -98,8 +103,8 @@ export class CommandDispatchService implements OnApplicationBootstrap, OnApplica
   }
 
   /** One attempt at `command` right away (the submitting request awaits it briefly). */
-  deliverNow(command: CommandRow): Promise<CommandStatus> {
-    return this.track(this.attempt(command));
+  deliverNow(command: CommandRow, target: DeliveryTarget): Promise<CommandStatus> {
+    return this.track(this.attempt(command, target));
   }
 
   /** Sweeps deadlines, then claims and starts due commands up to the concurrency limit. */
@@ -150,7 +155,7 @@ export class CommandDispatchService implements OnApplicationBootstrap, OnApplica
   }
 
   /** One delivery attempt; resolves with the command's status afterwards. Never rejects. */
-  private async attempt(command: CommandRow): Promise<CommandStatus> {
+  private async attempt(command: CommandRow, known?: DeliveryTarget): Promise<CommandStatus> {
     const { maxAttempts, retryBaseMs, ackTimeoutMs } = this.config.service.commands;
     try {
       if (command.deadline.getTime() <= Date.now()) {
@@ -162,7 +167,7 @@ export class CommandDispatchService implements OnApplicationBootstrap, OnApplica
         return row?.status ?? 'expired';
       }
       const adapter = command.vendor ? this.adapters.get(command.vendor) : undefined;
-      const target = await this.commands.target(command.orgId, command.deviceId);
+      const target = known ?? (await this.commands.target(command.orgId, command.deviceId));
       const refusal = !adapter
         ? `no integration for vendor ${command.vendor ?? '(none)'}`
         : !target

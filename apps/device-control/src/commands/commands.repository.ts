@@ -1,11 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import {
-  DeviceCommandTransitioned,
-  DeviceStateReported,
-  type CommandStatus,
-  type ListCommandsQuery,
-} from '@conduit/contracts';
+import { DataSource } from 'typeorm';
+import { type CommandStatus, type ListCommandsQuery } from '@conduit/contracts';
 import type { TenantScope } from '@conduit/database';
 
 /** A stored command, camelCase. */
@@ -49,6 +44,7 @@ export interface NewCommand {
 
 /** What a command needs for delivery: its device's vendor ids and the site's settings. */
 export interface DeliveryTarget {
+  readonly vendor: string | null;
   readonly externalId: string | null;
   readonly site: string | null;
   readonly integrations: Record<string, Record<string, unknown>>;
@@ -140,6 +136,88 @@ const fromRaw = (r: RawCommand): CommandRow => ({
   updatedAt: r.updated_at,
 });
 
+const ISO = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The outbox rows of a command's transitions (`steps`: status, reason, ord): the payload of
+ * `DeviceCommandTransitioned` (contracts; the e2e suite parses them with its schema), built by Postgres in the statement that makes the change.
+ * A command passes through each status at most once, so (command, status) names the event; a
+ * relay repeated after a crash is dropped by the stream's duplicate window.
+ */
+const TRANSITION_EVENTS = (row: string, previous: string, at: string) => `
+  INSERT INTO device.outbox (subject, msg_id, payload)
+  SELECT 'device.' || ${row}.org_id || '.' || ${row}.device_id || '.command.' || steps.s,
+         'device.command:' || ${row}.id || ':' || steps.s,
+         jsonb_build_object('version', 1, 'org_id', ${row}.org_id, 'device_id', ${row}.device_id,
+           'command_id', ${row}.id, 'action', ${row}.action, 'status', steps.s,
+           'previous', coalesce(lag(steps.s) OVER (ORDER BY steps.ord), ${previous}),
+           'reason', steps.r, 'attempts', ${row}.attempts, 'occurred_at', ${ISO(at)})
+    FROM ${row}, steps ORDER BY steps.ord`;
+
+/** Merges vendor-reported state into the shadow and publishes `DeviceStateReported`. */
+const REPORTED_STATE = (row: string, reported: string, at: string) => `
+st AS (
+  INSERT INTO device.device_state (org_id, device_id, reported, reported_at)
+  SELECT ${row}.org_id, ${row}.device_id, ${reported}, ${at} FROM ${row} WHERE ${reported} IS NOT NULL
+  ON CONFLICT (org_id, device_id) DO UPDATE
+    SET reported = device.device_state.reported || EXCLUDED.reported, reported_at = EXCLUDED.reported_at
+), stev AS (
+  INSERT INTO device.outbox (subject, msg_id, payload)
+  SELECT 'device.' || ${row}.org_id || '.' || ${row}.device_id || '.state',
+         'device.state:' || ${row}.id || ':' || (extract(epoch FROM ${at}) * 1000)::bigint,
+         jsonb_build_object('version', 1, 'org_id', ${row}.org_id, 'device_id', ${row}.device_id,
+           'reported', ${reported}, 'command_id', ${row}.id, 'occurred_at', ${ISO(at)})
+    FROM ${row} WHERE ${reported} IS NOT NULL
+)`;
+
+// One statement, one round trip: the command, its first transition, its event and (for
+// set_state) the desired state. Nothing is inserted when the device does not exist or the
+// idempotency key was used before.
+const CREATE_SQL = `
+WITH ins AS (
+  INSERT INTO device.commands (id, org_id, device_id, vendor, breaker, action, params, status, attempts,
+                               idempotency_key, deadline, next_attempt_at, created_at, updated_at)
+  SELECT $1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9, $10, $11, $11
+   WHERE EXISTS (SELECT 1 FROM device.devices WHERE org_id = $2 AND id = $3)
+  ON CONFLICT (org_id, device_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${COLUMNS}
+), steps AS (SELECT 'queued'::text AS s, NULL::text AS r, 1::bigint AS ord),
+tr AS (
+  INSERT INTO device.command_transitions (command_id, seq, status, reason, at)
+  SELECT ins.id, 1, 'queued', NULL, $11 FROM ins
+), ev AS (${TRANSITION_EVENTS('ins', 'NULL::text', '$11::timestamptz')}),
+ds AS (
+  INSERT INTO device.device_state (org_id, device_id, desired, desired_at)
+  SELECT ins.org_id, ins.device_id, $12::jsonb, $11 FROM ins WHERE $12::jsonb IS NOT NULL
+  ON CONFLICT (org_id, device_id) DO UPDATE
+    SET desired = device.device_state.desired || EXCLUDED.desired, desired_at = EXCLUDED.desired_at
+)
+SELECT * FROM ins`;
+
+// One statement: lock the row if it is still in one of the `from` statuses (a concurrent
+// transition makes it re-check and skip), update it, record each step and its event, and merge
+// reported state. Autocommit: no BEGIN/COMMIT round trips.
+const TRANSITION_SQL = `
+WITH before AS (
+  SELECT id, status FROM device.commands WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE
+), upd AS (
+  UPDATE device.commands c SET status = $3, reason = $4, attempts = c.attempts + $5,
+         ack_deadline = $6, next_attempt_at = $7, updated_at = $8
+    FROM before WHERE c.id = before.id
+  RETURNING ${COLUMNS.split(',')
+    .map((c) => `c.${c.trim()}`)
+    .join(', ')}, before.status AS previous
+), steps AS (
+  SELECT x.s, x.r, x.ord FROM unnest($9::text[], $10::text[]) WITH ORDINALITY AS x(s, r, ord)
+), tr AS (
+  INSERT INTO device.command_transitions (command_id, seq, status, reason, at)
+  SELECT upd.id, (SELECT coalesce(max(seq), 0) FROM device.command_transitions WHERE command_id = $1) + steps.ord,
+         steps.s, steps.r, $8
+    FROM upd, steps
+), ev AS (${TRANSITION_EVENTS('upd', 'upd.previous', '$8::timestamptz')}),
+${REPORTED_STATE('upd', '$11::jsonb', '$8::timestamptz')}
+SELECT * FROM upd`;
+
 /**
  * Persistent commands, their transitions and the device shadow. Every status change writes its
  * transition row and its `device.<org>.<device>.command.<status>` event (to the outbox) in the
@@ -158,51 +236,29 @@ export class CommandsRepository {
     command: NewCommand,
     now: Date,
   ): Promise<{ row: CommandRow; created: boolean }> {
-    return this.dataSource.transaction(async (tx) => {
-      const inserted: RawCommand[] = await tx.query(
-        `INSERT INTO device.commands (id, org_id, device_id, vendor, breaker, action, params, status, attempts,
-                                      idempotency_key, deadline, next_attempt_at, created_at, updated_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9, $10, $11, $11
-          WHERE EXISTS (SELECT 1 FROM device.devices WHERE org_id = $2 AND id = $3)
-         ON CONFLICT (org_id, device_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING ${COLUMNS}`,
-        [
-          command.id,
-          scope.orgId,
-          command.deviceId,
-          command.vendor,
-          command.breaker,
-          command.action,
-          JSON.stringify(command.params),
-          command.idempotencyKey,
-          command.deadline,
-          command.firstAttemptAt,
-          now,
-        ],
-      );
-      const row = inserted[0];
-      if (!row) {
-        const existing: RawCommand[] = command.idempotencyKey
-          ? await tx.query(
-              `SELECT ${COLUMNS} FROM device.commands WHERE org_id = $1 AND device_id = $2 AND idempotency_key = $3`,
-              [scope.orgId, command.deviceId, command.idempotencyKey],
-            )
-          : [];
-        if (existing[0]) return { row: fromRaw(existing[0]), created: false };
-        throw new CommandDeviceMissingError(command.deviceId);
-      }
-      const created = fromRaw(row);
-      await this.recordTransitions(tx, created, null, ['queued'], null, now);
-      if (command.desired && Object.keys(command.desired).length > 0) {
-        await tx.query(
-          `INSERT INTO device.device_state (org_id, device_id, desired, desired_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (org_id, device_id) DO UPDATE
-             SET desired = device.device_state.desired || EXCLUDED.desired, desired_at = EXCLUDED.desired_at`,
-          [scope.orgId, command.deviceId, JSON.stringify(command.desired), now],
-        );
-      }
-      return { row: created, created: true };
-    });
+    const inserted: RawCommand[] = await this.dataSource.query(CREATE_SQL, [
+      command.id,
+      scope.orgId,
+      command.deviceId,
+      command.vendor,
+      command.breaker,
+      command.action,
+      JSON.stringify(command.params),
+      command.idempotencyKey,
+      command.deadline,
+      command.firstAttemptAt,
+      now,
+      command.desired && Object.keys(command.desired).length > 0 ? JSON.stringify(command.desired) : null,
+    ]);
+    if (inserted[0]) return { row: fromRaw(inserted[0]), created: true };
+    const existing: RawCommand[] = command.idempotencyKey
+      ? await this.dataSource.query(
+          `SELECT ${COLUMNS} FROM device.commands WHERE org_id = $1 AND device_id = $2 AND idempotency_key = $3`,
+          [scope.orgId, command.deviceId, command.idempotencyKey],
+        )
+      : [];
+    if (existing[0]) return { row: fromRaw(existing[0]), created: false };
+    throw new CommandDeviceMissingError(command.deviceId);
   }
 
   /**
@@ -228,20 +284,28 @@ export class CommandsRepository {
     return rows.map(fromRaw).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
-  /** The device's vendor id and its site's integration settings, at delivery time. */
+  /** The device's vendor, vendor id and its site's integration settings (null: no such device). */
   async target(orgId: string, deviceId: string): Promise<DeliveryTarget | null> {
     const rows: {
+      vendor: string | null;
       external_id: string | null;
       site: string | null;
       integrations: DeliveryTarget['integrations'] | null;
     }[] = await this.dataSource.query(
-      `SELECT d.external_id, d.site, s.integrations FROM device.devices d
-           LEFT JOIN device.sites s ON s.org_id = d.org_id AND s.id = d.site
-          WHERE d.org_id = $1 AND d.id = $2`,
+      `SELECT d.vendor, d.external_id, d.site, s.integrations FROM device.devices d
+         LEFT JOIN device.sites s ON s.org_id = d.org_id AND s.id = d.site
+        WHERE d.org_id = $1 AND d.id = $2`,
       [orgId, deviceId],
     );
     const row = rows[0];
-    return row ? { externalId: row.external_id, site: row.site, integrations: row.integrations ?? {} } : null;
+    return row
+      ? {
+          vendor: row.vendor,
+          externalId: row.external_id,
+          site: row.site,
+          integrations: row.integrations ?? {},
+        }
+      : null;
   }
 
   /**
@@ -249,39 +313,25 @@ export class CommandsRepository {
    * replicas or a late acknowledgement cannot both move it); returns the new row or null.
    */
   async transition(id: string, change: Transition, now = new Date()): Promise<CommandRow | null> {
-    return this.dataSource.transaction(async (tx) => {
-      const current: RawCommand[] = await tx.query(
-        `SELECT ${COLUMNS} FROM device.commands WHERE id = $1 FOR UPDATE`,
-        [id],
-      );
-      const before = current[0];
-      if (!before || !change.from.includes(before.status)) return null;
-      const to = change.to.at(-1) ?? before.status;
-      const updated = rowsOf<RawCommand>(
-        await tx.query(
-          `UPDATE device.commands SET status = $2, reason = $3, attempts = attempts + $4,
-                ack_deadline = $5, next_attempt_at = $6, updated_at = $7
-          WHERE id = $1 RETURNING ${COLUMNS}`,
-          [
-            id,
-            to,
-            change.reason ?? null,
-            change.attempted ? 1 : 0,
-            change.ackDeadline ?? null,
-            change.nextAttemptAt ?? null,
-            now,
-          ],
-        ),
-      );
-      const row = fromRaw(updated[0] as RawCommand);
-      if (to !== before.status || change.to.length > 1) {
-        await this.recordTransitions(tx, row, before.status, change.to, change.reason ?? null, now);
-      }
-      if (change.reported && Object.keys(change.reported).length > 0) {
-        await this.mergeReported(tx, row, change.reported, now);
-      }
-      return row;
-    });
+    const to = change.to.at(-1);
+    if (!to) return null;
+    const reasons = change.to.map((_, i) => (i === change.to.length - 1 ? (change.reason ?? null) : null));
+    const reported =
+      change.reported && Object.keys(change.reported).length > 0 ? JSON.stringify(change.reported) : null;
+    const rows: RawCommand[] = await this.dataSource.query(TRANSITION_SQL, [
+      id,
+      change.from,
+      to,
+      change.reason ?? null,
+      change.attempted ? 1 : 0,
+      change.ackDeadline ?? null,
+      change.nextAttemptAt ?? null,
+      now,
+      change.to,
+      reasons,
+      reported,
+    ]);
+    return rows[0] ? fromRaw(rows[0]) : null;
   }
 
   /** Puts a claimed command back in the queue without a transition (breaker full, retry later). */
@@ -382,83 +432,5 @@ export class CommandsRepository {
           desiredAt: row.desired_at,
         }
       : null;
-  }
-
-  private async mergeReported(
-    tx: EntityManager,
-    row: CommandRow,
-    reported: Readonly<Record<string, unknown>>,
-    now: Date,
-  ): Promise<void> {
-    await tx.query(
-      `INSERT INTO device.device_state (org_id, device_id, reported, reported_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (org_id, device_id) DO UPDATE
-         SET reported = device.device_state.reported || EXCLUDED.reported, reported_at = EXCLUDED.reported_at`,
-      [row.orgId, row.deviceId, JSON.stringify(reported), now],
-    );
-    const payload = DeviceStateReported.schema.parse({
-      version: 1,
-      org_id: row.orgId,
-      device_id: row.deviceId,
-      reported,
-      command_id: row.id,
-      occurred_at: now.toISOString(),
-    });
-    await tx.query(`INSERT INTO device.outbox (subject, msg_id, payload) VALUES ($1, $2, $3)`, [
-      DeviceStateReported.subject(row.orgId, row.deviceId),
-      `device.state:${row.id}:${now.getTime()}`,
-      JSON.stringify(payload),
-    ]);
-  }
-
-  private async recordTransitions(
-    tx: EntityManager,
-    row: CommandRow,
-    previous: CommandStatus | null,
-    statuses: readonly CommandStatus[],
-    reason: string | null,
-    now: Date,
-  ): Promise<void> {
-    const at = now.toISOString();
-    const reasons = statuses.map((_, i) => (i === statuses.length - 1 ? reason : null));
-    await tx.query(
-      `INSERT INTO device.command_transitions (command_id, seq, status, reason, at)
-       SELECT $1, base.n + x.ord, x.s, x.r, $4
-         FROM (SELECT coalesce(max(seq), 0) AS n FROM device.command_transitions WHERE command_id = $1) base,
-              unnest($2::text[], $3::text[]) WITH ORDINALITY AS x(s, r, ord)`,
-      [row.id, statuses, reasons, now],
-    );
-    const subjects: string[] = [];
-    const msgIds: string[] = [];
-    const payloads: string[] = [];
-    let prev = previous;
-    statuses.forEach((status, i) => {
-      subjects.push(DeviceCommandTransitioned.subject(row.orgId, row.deviceId, status));
-      // A command passes through each status at most once, so (command, status) names the event;
-      // a relay repeated after a crash is dropped by the stream's duplicate window.
-      msgIds.push(`device.command:${row.id}:${status}`);
-      payloads.push(
-        JSON.stringify(
-          DeviceCommandTransitioned.schema.parse({
-            version: 1,
-            org_id: row.orgId,
-            device_id: row.deviceId,
-            command_id: row.id,
-            action: row.action,
-            status,
-            previous: prev,
-            reason: reasons[i] ?? null,
-            attempts: row.attempts,
-            occurred_at: at,
-          }),
-        ),
-      );
-      prev = status;
-    });
-    await tx.query(
-      `INSERT INTO device.outbox (subject, msg_id, payload)
-       SELECT s, m, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS x(s, m, p)`,
-      [subjects, msgIds, payloads],
-    );
   }
 }

@@ -81,7 +81,7 @@ export class CommandsService {
     body: CreateCommandBody,
     idempotencyKey?: string,
   ): Promise<CommandAccepted> {
-    const device = await this.devices.findById(scope, deviceId);
+    const device = await this.commands.target(scope.orgId, deviceId);
     if (!device) throw new RpcError('not_found', `device ${deviceId} not found`);
     if (!this.dispatch.hasVendor(device.vendor)) {
       throw new RpcError(
@@ -122,7 +122,7 @@ export class CommandsService {
     if (!created || !inline) return { command_id: row.id, status: row.status, created };
     let timer: NodeJS.Timeout | undefined;
     const status = await Promise.race([
-      this.dispatch.deliverNow(row),
+      this.dispatch.deliverNow(row, device),
       new Promise<CommandStatus>((resolve) => (timer = setTimeout(() => resolve('queued'), answerWaitMs))),
     ]).finally(() => clearTimeout(timer));
     return { command_id: row.id, status, created };

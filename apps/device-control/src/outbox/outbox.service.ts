@@ -56,15 +56,20 @@ export class OutboxService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async relay(events: OutboxEvent[]): Promise<string[]> {
+    // Pipelined on one connection: JetStream stores them in publish order and acknowledges each.
+    // Only the prefix up to the first failure counts as relayed (order kept); anything after it
+    // that did get stored is re-sent later with the same Nats-Msg-Id and dropped as a duplicate.
+    const results = await Promise.allSettled(
+      events.map((event) => this.publisher.publishRaw(event.subject, event.payload, { msgId: event.msgId })),
+    );
     const done: string[] = [];
-    for (const event of events) {
-      try {
-        await this.publisher.publishRaw(event.subject, event.payload, { msgId: event.msgId });
-        done.push(event.id);
-      } catch (error) {
-        this.logger.warn(`publish of ${event.subject} failed: ${String(error)}`);
-        break; // keep order; the rest waits for the next pass
+    for (const [i, result] of results.entries()) {
+      const event = events[i] as OutboxEvent;
+      if (result.status === 'rejected') {
+        this.logger.warn(`publish of ${event.subject} failed: ${String(result.reason)}`);
+        break;
       }
+      done.push(event.id);
     }
     return done;
   }
