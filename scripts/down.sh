@@ -7,7 +7,7 @@ source scripts/lib.sh
 pids=()
 for pidfile in "$RUN_DIR"/*.pid; do
   [ -e "$pidfile" ] || continue
-  case "$(basename "$pidfile")" in redis.pid | nats.pid) continue ;; esac
+  case "$(basename "$pidfile")" in redis.pid | nats.pid | mosquitto.pid) continue ;; esac
   pid="$(cat "$pidfile")"
   if kill -0 "$pid" 2> /dev/null; then
     kill -TERM "$pid" && pids+=("$pid") && info "stopping $(basename "$pidfile" .pid) (pid $pid)"
@@ -30,6 +30,7 @@ if [ -f "$STARTED" ]; then
         [ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2> /dev/null && info "stopped PgBouncer"
         ;;
       redis) [ -f "$RUN_DIR/redis.pid" ] && kill -TERM "$(cat "$RUN_DIR/redis.pid")" 2> /dev/null && info "stopped Redis"; rm -f "$RUN_DIR/redis.pid" ;;
+      mosquitto) [ -f "$RUN_DIR/mosquitto.pid" ] && kill -TERM "$(cat "$RUN_DIR/mosquitto.pid")" 2> /dev/null && info "stopped Mosquitto"; rm -f "$RUN_DIR/mosquitto.pid" ;;
       nats) [ -f "$RUN_DIR/nats.pid" ] && kill -TERM "$(cat "$RUN_DIR/nats.pid")" 2> /dev/null && info "stopped NATS"; rm -f "$RUN_DIR/nats.pid" ;;
       postgresql)
         pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main stop && info "stopped PostgreSQL"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL (5432), Redis (6379), NATS with JetStream (4222) and PgBouncer (6432,
-# transaction mode) answer on 127.0.0.1: reuses what already listens, starts what is installed,
+# Makes sure PostgreSQL (5432), Redis (6379), NATS with JetStream (4222), PgBouncer (6432,
+# transaction mode) and an MQTT broker (Mosquitto, 1883: the mqtt vendor integration) answer on 127.0.0.1: reuses what already listens, starts what is installed,
 # installs what is missing (Debian/Ubuntu as root), and records what it started so that
 # `npm run down` stops only that. Idempotent.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
-PG_PORT=5432 REDIS_PORT=6379 NATS_PORT=4222 BOUNCER_PORT=6432
+PG_PORT=5432 REDIS_PORT=6379 NATS_PORT=4222 BOUNCER_PORT=6432 MQTT_PORT=1883
 
 need() { # need <what> <install hint>
   die "$1 is not running and cannot be installed here (needs Debian/Ubuntu and root). Install and start $2, then run this again."
@@ -108,6 +108,20 @@ INI
   info "PgBouncer on 127.0.0.1:$BOUNCER_PORT (transaction mode)"
 }
 
+ensure_mosquitto() {
+  port_open 127.0.0.1 $MQTT_PORT && return 0
+  command -v mosquitto > /dev/null || { info "installing mosquitto"; apt_install mosquitto || need "Mosquitto" "an MQTT broker on 127.0.0.1:1883"; }
+  info "starting Mosquitto"
+  mkdir -p "$ROOT/.conduit"
+  # Foreground under nohup (pid from $!): as root Mosquitto drops to its own user, which could
+  # not write a pid file into the checkout.
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$MQTT_PORT" > "$ROOT/.conduit/mosquitto.conf"
+  nohup mosquitto -c "$ROOT/.conduit/mosquitto.conf" > "$LOG_DIR/mosquitto.log" 2>&1 &
+  echo $! > "$RUN_DIR/mosquitto.pid"
+  mark_started mosquitto
+  wait_port 127.0.0.1 $MQTT_PORT 15 || die "Mosquitto did not open port $MQTT_PORT"
+}
+
 ensure_databases() {
   local db
   for db in conduit conduit_test; do
@@ -121,5 +135,6 @@ ensure_postgres
 ensure_redis
 ensure_nats
 ensure_pgbouncer
+ensure_mosquitto
 ensure_databases
-info "servers ready: postgres :$PG_PORT, pgbouncer :$BOUNCER_PORT, redis :$REDIS_PORT, nats :$NATS_PORT"
+info "servers ready: postgres :$PG_PORT, pgbouncer :$BOUNCER_PORT, redis :$REDIS_PORT, nats :$NATS_PORT, mqtt :$MQTT_PORT"
