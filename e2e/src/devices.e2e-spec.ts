@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@conduit/tracing/testing';
+import { startOtlpReceiver, type OtlpReceiver } from '@conduit/tracing/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestStack } from './support/stack.js';
+import { descendsFrom, isPgQuery } from './support/trace-shape.js';
 
 const org = `e2e-${randomUUID().slice(0, 8)}`;
 
@@ -22,21 +23,6 @@ async function api(stack: TestStack, path: string, init: RequestInit = {}, orgId
     headers: res.headers,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
-}
-
-/** A pg query span (database semantic conventions, old or new attribute name). */
-const isPgQuery = (s: ReceivedSpan) =>
-  s.kind === 'client' && (s.attributes['db.system.name'] ?? s.attributes['db.system']) === 'postgresql';
-
-/** True when `ancestor` is on the parent chain of `span` within one trace. */
-function descendsFrom(span: ReceivedSpan, ancestor: ReceivedSpan, all: readonly ReceivedSpan[]): boolean {
-  const byId = new Map(all.map((s) => [s.spanId, s]));
-  let current: ReceivedSpan | undefined = span;
-  for (let hops = 0; current && hops < 50; hops++) {
-    if (current.parentSpanId === ancestor.spanId) return true;
-    current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined;
-  }
-  return false;
 }
 
 describe('device registry through the gateway', () => {

@@ -1,5 +1,8 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+// Default imports on purpose: OpenTelemetry's http instrumentation patches the modules' export
+// objects, and a call through them (`http.request`) makes the client span and sends
+// `traceparent`; a named import bound at load time bypassed it (the trace e2e test shows it).
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { z } from 'zod';
 import {
   VendorUnavailableError,
@@ -72,16 +75,16 @@ export class HttpBridgeAdapter implements VendorAdapter {
   readonly name = NAME;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly maxResponseBytes: number;
-  private readonly httpAgent: HttpAgent;
-  private readonly httpsAgent: HttpsAgent;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
   private stopped = false;
 
   constructor(options: HttpBridgeAdapterOptions = {}) {
     this.env = options.env ?? process.env;
     this.maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 32 };
-    this.httpAgent = new HttpAgent(agentOptions);
-    this.httpsAgent = new HttpsAgent(agentOptions);
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
   }
 
   /** Nothing to connect: the bridge answers each request, so there are no later acks. */
@@ -157,9 +160,9 @@ export class HttpBridgeAdapter implements VendorAdapter {
     body: string,
     signal: AbortSignal,
   ): Promise<BridgeResponse> {
-    const https = url.protocol === 'https:';
-    const request = https ? httpsRequest : httpRequest;
-    const agent = https ? this.httpsAgent : this.httpAgent;
+    const secure = url.protocol === 'https:';
+    const request = secure ? https.request : http.request;
+    const agent = secure ? this.httpsAgent : this.httpAgent;
     return new Promise((resolve, reject) => {
       // The signal also covers the response: aborting destroys the socket, failing readBody.
       const req = request(url, { method, headers, agent, signal }, (res) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { connect, type MqttClient } from 'mqtt';
 import { z } from 'zod';
 import {
@@ -11,6 +12,7 @@ import {
 } from './vendor.adapter.js';
 
 const NAME = 'mqtt';
+const tracer = trace.getTracer('@conduit/device-control');
 
 // WARNING: wire names shared with device firmware; changing a topic or a payload key breaks
 // every deployed device.
@@ -140,7 +142,33 @@ export class MqttAdapter implements VendorAdapter {
       action: command.action,
       params: command.params,
     });
-    await new Promise<void>((resolve, reject) => {
+    // No MQTT instrumentation exists: the publish is a producer span of its own (messaging
+    // semantic conventions), child of the command's delivery, so the trace reaches the broker.
+    const span = tracer.startSpan(`publish ${topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'mqtt',
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'publish',
+        'messaging.destination.name': topic,
+        'messaging.message.id': command.commandId,
+      },
+    });
+    try {
+      await this.publish(client, topic, payload, signal);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+    return { kind: 'sent' };
+  }
+
+  /** QoS 1 publish that settles on the broker's PUBACK, an abort, or the connection's loss. */
+  private publish(client: MqttClient, topic: string, payload: string, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const entry: PendingPublish = { fail: (error) => settle(error) };
       const onAbort = () => settle(new VendorUnavailableError(NAME, `${NAME}: publish to ${topic} aborted`));
       const settle = (error?: VendorUnavailableError) => {
@@ -166,7 +194,6 @@ export class MqttAdapter implements VendorAdapter {
       signal.addEventListener('abort', onAbort, { once: true });
       client.publish(topic, payload, { qos: 1 }, onPuback);
     });
-    return { kind: 'sent' };
   }
 
   private handleMessage(topic: string, payload: Buffer): void {
