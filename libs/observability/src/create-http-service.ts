@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -79,8 +80,10 @@ export async function createHttpService(
       process.exit(1);
     }, graceMs);
     force.unref();
-    app
-      .close()
+    // The listener first: Nest's close() runs the shutdown hooks (NATS drains, pools close)
+    // before it closes the HTTP server, which would fail the requests still in flight (503).
+    stopListening(app)
+      .then(() => app.close())
       .then(() => options.afterClose?.())
       .then(
         () => process.exit(0),
@@ -93,6 +96,23 @@ export async function createHttpService(
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   return app;
+}
+
+/**
+ * Stops accepting connections and resolves once every request in flight has been answered:
+ * idle keep-alive connections are closed at once and again as requests finish.
+ */
+function stopListening(app: NestFastifyApplication): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(idle);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 async function pinoLogger(app: INestApplication): Promise<LoggerService> {
