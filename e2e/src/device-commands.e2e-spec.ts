@@ -237,6 +237,16 @@ describe('device commands', () => {
     // Well under the breaker's 300 ms time-out: nobody waited for the vendor (bench: p99 of the handler).
     expect(Math.max(...open.map((r) => r.ms))).toBeLessThan(150);
     expect(hub.calls - callsBefore).toBeLessThanOrEqual(1); // at most a half-open trial slipped in
+    // The open breaker is visible where operators look: /performance/health, gathered over NATS.
+    const perf = (await (
+      await fetch(`${stack.gatewayUrl}/performance/health`, {
+        headers: { authorization: `Bearer ${stack.adminKey}` },
+      })
+    ).json()) as { services: Record<string, { replicas?: { sections: Record<string, unknown> }[] }> };
+    const breakers = perf.services['device-control']?.replicas?.[0]?.sections['breakers'];
+    expect(breakers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: `http-bridge:${org}:south`, state: 'open' })]),
+    );
     hub.mode = 'ok';
     const ids = [...failing, ...open.map((_, i) => i)].length;
     const all = await until(async () => {
@@ -332,5 +342,32 @@ describe('device commands', () => {
     for (const id of ids) expect((await settled(lamp.id, id, 30_000)).status).toBe('succeeded');
     const delivered = hub.deliveredTo(lamp.externalId);
     expect(delivered.toSorted()).toEqual(ids.toSorted());
+  });
+
+  it('two device-control replicas share the queue and deliver every command exactly once', async () => {
+    await stack.startService('device-control', env, 'device-control#2');
+    try {
+      await site('shared', hub.url);
+      const lamp = await device('http-bridge', 'shared');
+      hub.mode = 'fail';
+      // Queued on either replica (the gateway's requests spread over the queue group).
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        ids.push((await send(lamp.id, { action: 'blink', params: { n: i } })).body['command_id'] as string);
+      }
+      hub.mode = 'ok';
+      for (const id of ids) expect((await settled(lamp.id, id, 30_000)).status).toBe('succeeded');
+      const delivered = hub.deliveredTo(lamp.externalId);
+      expect(delivered.toSorted()).toEqual(ids.toSorted());
+      // Both replicas took part: each writes its own handler metrics.
+      const served = async (replica: string) => {
+        const text = await (await fetch(`${stack.url(replica)}/metrics`)).text();
+        return /svc\.device\.commands\.create/.test(text);
+      };
+      expect(await served('device-control')).toBe(true);
+      expect(await served('device-control#2')).toBe(true);
+    } finally {
+      await stack.stopService('device-control#2');
+    }
   });
 });
