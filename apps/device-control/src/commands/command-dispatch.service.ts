@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { BreakerOpenError, type BreakerRegistry } from '@conduit/breakers';
 import type { CommandStatus } from '@conduit/contracts';
@@ -41,7 +41,7 @@ export const retryDelayMs = (baseMs: number, attempt: number, random = Math.rand
  * are not claimed at all; when the breaker half-opens the next poll lets its trial through.
  */
 @Injectable()
-export class CommandDispatchService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class CommandDispatchService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(CommandDispatchService.name);
   private readonly adapters: ReadonlyMap<string, VendorAdapter>;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -95,7 +95,8 @@ export class CommandDispatchService implements OnApplicationBootstrap, OnApplica
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before the pools close (onApplicationShutdown): attempts in flight still record their outcome.
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
