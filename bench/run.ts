@@ -4,14 +4,27 @@
 import { parseArgs, UsageError } from './src/args.js';
 import { createContext } from './src/context.js';
 import { report } from './src/report.js';
+import { analytics } from './scenarios/analytics.js';
 import { cache } from './scenarios/cache.js';
 import { commands } from './scenarios/commands.js';
+import { complex } from './scenarios/complex.js';
 import { deviceList, gatewayCached } from './scenarios/device-list.js';
 import { ingest } from './scenarios/ingest.js';
+import { llm } from './scenarios/llm.js';
 import { telemetryQuery } from './scenarios/telemetry-query.js';
 import type { Scenario } from './scenarios/scenario.js';
 
-const scenarios: readonly Scenario[] = [deviceList, gatewayCached, ingest, telemetryQuery, cache, commands];
+const scenarios: readonly Scenario[] = [
+  deviceList,
+  gatewayCached,
+  ingest,
+  telemetryQuery,
+  cache,
+  commands,
+  llm,
+  complex,
+  analytics,
+];
 
 function usage(): string {
   const lines = ['usage: npm run bench -- <scenario> [--flag value …]', '', 'scenarios:'];

@@ -72,7 +72,14 @@ export function request(ctx: StepContext, step: StepName): Request {
       return {
         method: 'POST',
         url: `${ctx.base}/api/v1/devices`,
-        body: JSON.stringify({ name: `k6 ${__VU}-${__ITER}`, type: 'sensor', tags: ['k6'] }),
+        // The mqtt vendor: its commands are accepted (202) whether or not a device acks them.
+        body: JSON.stringify({
+          name: `k6 ${__VU}-${__ITER}`,
+          type: 'sensor',
+          tags: ['k6'],
+          vendor: 'mqtt',
+          external_id: `k6-${__VU}-${__ITER}-${Date.now()}`,
+        }),
         params: p,
       };
     case 'command':

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@conduit/runtime';
+import { AlertsModule } from './alerts/alerts.module.js';
 import type { AnalyticsConfig } from './config/analytics.config.js';
 import { ANALYTICS_SCHEMA, analyticsMigrations } from './migrations/index.js';
 
-/** The service's runtime (NATS, its Postgres schema, health, metrics); features arrive with their issues. */
+/** Streaming anomaly detection, alert rules and alerts, fleet summaries and capacity estimates. */
 @Module({})
 export class AppModule {
   static register(config: AnalyticsConfig): DynamicModule {
@@ -14,6 +15,7 @@ export class AppModule {
           config,
           database: { schema: ANALYTICS_SCHEMA, entities: [], migrations: analyticsMigrations },
         }),
+        AlertsModule,
       ],
     };
   }

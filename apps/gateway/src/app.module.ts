@@ -3,8 +3,10 @@ import { APP_FILTER } from '@nestjs/core';
 import { ServiceRuntimeModule } from '@conduit/runtime';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import type { GatewayConfig } from './config/gateway.config.js';
+import { AnalyticsModule } from './analytics/analytics.module.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { EdgeModule } from './edge.module.js';
+import { ExperimentsModule } from './experiments/experiments.module.js';
 import { GATEWAY_SCHEMA, gatewayMigrations } from './migrations/index.js';
 import { INGEST_LIMITS } from './telemetry/telemetry-ingest.service.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
@@ -23,6 +25,8 @@ export class AppModule {
         EdgeModule,
         DevicesModule,
         TelemetryModule,
+        AnalyticsModule,
+        ExperimentsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+/** An event waiting to be relayed to JetStream. */
+export interface OutboxEvent {
+  readonly id: string;
+  readonly subject: string;
+  readonly msgId: string;
+  readonly payload: unknown;
+}
+
+@Injectable()
+export class OutboxRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Adds an event inside the caller's transaction, so it commits (or not) with the change. */
+  async add(tx: EntityManager, event: Omit<OutboxEvent, 'id'>): Promise<void> {
+    await tx.query(`INSERT INTO analytics.outbox (subject, msg_id, payload) VALUES ($1, $2, $3)`, [
+      event.subject,
+      event.msgId,
+      JSON.stringify(event.payload),
+    ]);
+  }
+
+  /**
+   * Locks up to `limit` pending events (skipping ones another replica holds), lets `relay`
+   * publish them, and deletes the ones it returns as relayed — all in one transaction, so an
+   * event is deleted only after JetStream acknowledged it. A crash re-relays; the `Nats-Msg-Id`
+   * makes that a no-op inside the stream's duplicate window.
+   */
+  async drain(limit: number, relay: (events: OutboxEvent[]) => Promise<string[]>): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows: { id: string; subject: string; msg_id: string; payload: unknown }[] = await tx.query(
+        `SELECT id, subject, msg_id, payload FROM analytics.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      if (rows.length === 0) return 0;
+      const relayed = await relay(
+        rows.map((r) => ({ id: r.id, subject: r.subject, msgId: r.msg_id, payload: r.payload })),
+      );
+      if (relayed.length > 0)
+        await tx.query(`DELETE FROM analytics.outbox WHERE id = ANY($1::bigint[])`, [relayed]);
+      return relayed.length;
+    });
+  }
+}
