@@ -4,3 +4,4 @@ export { ensureDatabase, runMigrations } from './migrations.js';
 export type { MigrationOptions, MigrationResult } from './migrations.js';
 export type { TenantScope } from './tenant-scope.js';
 export { isDatabaseUnavailable } from './connection-errors.js';
+export { rowsOf } from './rows-of.js';

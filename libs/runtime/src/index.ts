@@ -3,3 +3,5 @@ export type { RuntimeDatabase, RuntimeOptions } from './runtime.module.js';
 export { runService } from './run-service.js';
 export { PERFORMANCE_SUBJECT, PerformanceResponder } from './performance.responder.js';
 export type { PerformanceSnapshot } from './performance.responder.js';
+export { OUTBOX_SCHEMA, OutboxRepository, OutboxService, outboxProviders } from './outbox/index.js';
+export type { OutboxEvent } from './outbox/index.js';

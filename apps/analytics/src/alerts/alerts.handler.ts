@@ -1,9 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AnalyticsRequests, type Alert } from '@conduit/contracts';
 import { RpcError, RpcServer } from '@conduit/messaging';
-import { OutboxService } from '../outbox/outbox.service.js';
 import { RulesService } from '../rules/rules.service.js';
 import { AlertsRepository, type AlertActionResult } from './alerts.repository.js';
+import { OutboxService } from '@conduit/runtime';
 
 const outcome = (id: string, result: AlertActionResult, action: string): Alert => {
   switch (result.kind) {

@@ -1,6 +1,7 @@
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { PerformanceRegistry } from '@conduit/observability';
-import { SERVICE_CONFIG } from '@conduit/runtime';
+import { outboxProviders, SERVICE_CONFIG } from '@conduit/runtime';
+import { ANALYTICS_SCHEMA } from '../migrations/index.js';
 import { AnomalyConsumer } from '../anomaly/anomaly.consumer.js';
 import { AnomalyDetectorService } from '../anomaly/anomaly-detector.service.js';
 import { SeriesRepository } from '../anomaly/series.repository.js';
@@ -8,8 +9,6 @@ import type { AnalyticsConfig } from '../config/analytics.config.js';
 import { DeviceDirectoryService } from '../devices/device-directory.service.js';
 import { DevicesConsumer } from '../devices/devices.consumer.js';
 import { DevicesRepository } from '../devices/devices.repository.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import { AnalyticsQueriesHandler } from '../queries/analytics-queries.handler.js';
 import { AnalyticsQueriesService } from '../queries/analytics-queries.service.js';
 import { NoDataService } from '../rules/no-data.service.js';
@@ -46,8 +45,7 @@ class AnalyticsReporting implements OnModuleInit {
       inject: [SERVICE_CONFIG],
     },
     RuleEngineService,
-    OutboxRepository,
-    OutboxService,
+    ...outboxProviders(ANALYTICS_SCHEMA),
     AlertsRepository,
     AlertsHandler,
     RulesRepository,

@@ -7,9 +7,9 @@ import {
   type ListAlertsQuery,
   type Severity,
 } from '@conduit/contracts';
-import type { TenantScope } from '@conduit/database';
+import { rowsOf, type TenantScope } from '@conduit/database';
 import { DataSource, type EntityManager } from 'typeorm';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { OutboxRepository } from '@conduit/runtime';
 
 /** An alert to open: the engine chose its id, so its series state can point at it before the insert. */
 export interface NewAlert {
@@ -52,12 +52,6 @@ const COLUMNS = `id, org_id, source, source_key, rule_id, device_id, metric, sev
   triggered_at, raised_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by`;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-/** Rows of a query: TypeORM answers UPDATE/DELETE … RETURNING with `[rows, affected]`, INSERT and SELECT with rows. */
-export function returned<T>(result: unknown): T[] {
-  const r = result as unknown[];
-  return (Array.isArray(r[0]) && typeof r[1] === 'number' ? r[0] : r) as T[];
-}
 
 export function toAlert(r: AlertRow): Alert {
   return {
@@ -147,7 +141,7 @@ export class AlertsRepository {
 
   /** Resolves an open alert by `by` (a user id, `auto`, `rule-deleted`); a resolved one is left alone. */
   async resolveIn(tx: EntityManager, scope: TenantScope, id: string, by: string): Promise<Alert | undefined> {
-    const rows = returned<AlertRow>(
+    const rows = rowsOf<AlertRow>(
       await tx.query(
         `UPDATE analytics.alerts SET status = 'resolved', resolved_at = date_trunc('milliseconds', now()), resolved_by = $3
           WHERE org_id = $1 AND id = $2 AND status <> 'resolved' RETURNING ${COLUMNS}`,
@@ -163,7 +157,7 @@ export class AlertsRepository {
 
   /** Resolves every open alert of a rule (it was deleted). */
   async resolveForRule(tx: EntityManager, scope: TenantScope, ruleId: string, by: string): Promise<number> {
-    const rows = returned<AlertRow>(
+    const rows = rowsOf<AlertRow>(
       await tx.query(
         `UPDATE analytics.alerts SET status = 'resolved', resolved_at = date_trunc('milliseconds', now()), resolved_by = $3
           WHERE org_id = $1 AND rule_id = $2 AND status <> 'resolved' RETURNING ${COLUMNS}`,
@@ -180,7 +174,7 @@ export class AlertsRepository {
       const current = await this.lock(tx, scope, id);
       if (!current) return { kind: 'not_found' as const };
       if (current.status !== 'active') return { kind: 'conflict' as const, status: current.status };
-      const rows = returned<AlertRow>(
+      const rows = rowsOf<AlertRow>(
         await tx.query(
           `UPDATE analytics.alerts SET status = 'acknowledged', acknowledged_at = date_trunc('milliseconds', now()),
                   acknowledged_by = $3

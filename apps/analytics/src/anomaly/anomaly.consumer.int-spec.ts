@@ -9,8 +9,6 @@ import { loadAnalyticsConfig } from '../config/analytics.config.js';
 import { DeviceDirectoryService } from '../devices/device-directory.service.js';
 import { DevicesRepository } from '../devices/devices.repository.js';
 import { ANALYTICS_SCHEMA, analyticsMigrations } from '../migrations/index.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import { NoDataService } from '../rules/no-data.service.js';
 import { RuleEngineService } from '../rules/rule-engine.service.js';
 import { RulesRepository } from '../rules/rules.repository.js';
@@ -18,6 +16,7 @@ import { RulesService } from '../rules/rules.service.js';
 import { AnomalyConsumer, type TelemetryMessage } from './anomaly.consumer.js';
 import { AnomalyDetectorService } from './anomaly-detector.service.js';
 import { SeriesRepository } from './series.repository.js';
+import { OutboxRepository, OutboxService } from '@conduit/runtime';
 
 const PGBOUNCER = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:6432/conduit_test';
 const DIRECT = process.env['MIGRATION_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/conduit_test';
@@ -86,7 +85,7 @@ describe(AnomalyConsumer.name, () => {
     });
     await dataSource.initialize();
     messaging = await connectTestMessaging();
-    const outboxRepository = new OutboxRepository(dataSource);
+    const outboxRepository = new OutboxRepository(dataSource, 'analytics');
     alerts = new AlertsRepository(dataSource, outboxRepository);
     series = new SeriesRepository(dataSource);
     devices = new DevicesRepository(dataSource);

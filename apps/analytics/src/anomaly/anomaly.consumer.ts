@@ -9,14 +9,13 @@ import {
 import { TelemetryIngested, parseTelemetryIngestSubject, type AlertRule } from '@conduit/contracts';
 import { isDatabaseUnavailable } from '@conduit/database';
 import { JetStreamConsumers, type ReceivedEvent } from '@conduit/messaging';
-import { SERVICE_CONFIG } from '@conduit/runtime';
+import { OutboxService, SERVICE_CONFIG } from '@conduit/runtime';
 import { Counter, Gauge, register } from 'prom-client';
 import type { z } from 'zod';
 import type { EntityManager } from 'typeorm';
 import { AlertsRepository } from '../alerts/alerts.repository.js';
 import type { AnalyticsConfig, AnalyticsOptions } from '../config/analytics.config.js';
 import { DeviceDirectoryService, needsAttributes } from '../devices/device-directory.service.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import {
   RuleEngineService,
   breaches,

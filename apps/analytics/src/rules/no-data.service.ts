@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { AlertRule } from '@conduit/contracts';
-import { SERVICE_CONFIG } from '@conduit/runtime';
+import { OutboxService, SERVICE_CONFIG } from '@conduit/runtime';
 import { DataSource } from 'typeorm';
-import { AlertsRepository, returned } from '../alerts/alerts.repository.js';
+import { AlertsRepository } from '../alerts/alerts.repository.js';
 import type { AnalyticsConfig } from '../config/analytics.config.js';
 import { DeviceDirectoryService, needsAttributes } from '../devices/device-directory.service.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import { newRuleState, type RuleState } from './rule-engine.service.js';
 import { RulesService } from './rules.service.js';
+import { rowsOf } from '@conduit/database';
 
 const MAX_PER_RULE = 1_000;
 
@@ -93,7 +93,7 @@ export class NoDataService implements OnModuleInit, OnApplicationShutdown {
           lastRaiseTs: now,
         };
         const mark = async (st: RuleState) =>
-          returned<unknown>(
+          rowsOf<unknown>(
             await tx.query(
               `UPDATE analytics.series_state SET state = jsonb_set(state, ARRAY['r', $4::text], $5::jsonb), version = version + 1
               WHERE org_id = $1 AND device_id = $2 AND metric = $3 AND last_seen_at < now() - make_interval(mins => $6)

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AlertRule, CreateAlertRuleBody, UpdateAlertRuleBody } from '@conduit/contracts';
-import type { TenantScope } from '@conduit/database';
+import { rowsOf, type TenantScope } from '@conduit/database';
 import { DataSource } from 'typeorm';
-import { AlertsRepository, returned } from '../alerts/alerts.repository.js';
+import { AlertsRepository } from '../alerts/alerts.repository.js';
 
 interface RuleRow extends Omit<AlertRule, 'created_at' | 'updated_at'> {
   created_at: Date;
@@ -82,7 +82,7 @@ export class RulesRepository {
       params.push(typeof value === 'object' ? JSON.stringify(value) : value);
       sets.push(`${field} = $${params.length}`);
     }
-    const rows = returned<RuleRow>(
+    const rows = rowsOf<RuleRow>(
       await this.dataSource.query(
         `UPDATE analytics.rules SET ${sets.join(', ')}, updated_at = date_trunc('milliseconds', now())
         WHERE org_id = $1 AND id = $2 RETURNING ${COLUMNS}`,

@@ -7,9 +7,8 @@ import {
 } from '@nestjs/common';
 import { BreakerOpenError, type BreakerRegistry } from '@conduit/breakers';
 import type { CommandStatus } from '@conduit/contracts';
-import { SERVICE_CONFIG } from '@conduit/runtime';
+import { OutboxService, SERVICE_CONFIG } from '@conduit/runtime';
 import type { DeviceControlConfig } from '../config/device-control.config.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import type { VendorAck, VendorAdapter } from '../vendors/vendor.adapter.js';
 import { VENDOR_ADAPTERS, VENDOR_BREAKERS } from '../vendors/vendors.module.js';
 import {

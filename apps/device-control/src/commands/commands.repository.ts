@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type CommandStatus, type ListCommandsQuery } from '@conduit/contracts';
-import type { TenantScope } from '@conduit/database';
+import { rowsOf, type TenantScope } from '@conduit/database';
 
 /** A stored command, camelCase. */
 export interface CommandRow {
@@ -80,15 +80,6 @@ export function decodeCommandCursor(raw: string): CommandCursor | undefined {
   const id = text.slice(dot + 1);
   if (dot <= 0 || !Number.isSafeInteger(ms) || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
   return { createdAt: new Date(ms), id };
-}
-
-/**
- * The rows of a statement run through TypeORM's `query`: for UPDATE and DELETE it answers
- * `[rows, affected]` instead of the rows (a TypeORM 1.x Postgres driver detail).
- */
-export function rowsOf<T>(result: unknown): T[] {
-  const r = result as unknown[];
-  return r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number' ? (r[0] as T[]) : (r as T[]);
 }
 
 /** Thrown when a command's device does not exist in the org. */

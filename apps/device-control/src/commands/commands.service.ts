@@ -13,10 +13,9 @@ import {
 } from '@conduit/contracts';
 import type { TenantScope } from '@conduit/database';
 import { RpcClient, RpcError } from '@conduit/messaging';
-import { SERVICE_CONFIG } from '@conduit/runtime';
+import { OutboxService, SERVICE_CONFIG } from '@conduit/runtime';
 import type { DeviceControlConfig } from '../config/device-control.config.js';
 import { DevicesRepository } from '../devices/devices.repository.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import { breakerName, CommandDispatchService } from './command-dispatch.service.js';
 import {
   CommandDeviceMissingError,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { breakerName, retryDelayMs } from './command-dispatch.service.js';
-import { decodeCommandCursor, encodeCommandCursor, rowsOf } from './commands.repository.js';
+import { decodeCommandCursor, encodeCommandCursor } from './commands.repository.js';
 import { shadowDelta } from './commands.service.js';
 
 describe('command dispatch helpers', () => {
@@ -36,13 +36,5 @@ describe(shadowDelta.name, () => {
     const reported = { on: true, level: 40, color: { h: 1, s: 2 }, temperature: 21 };
     expect(shadowDelta(desired, reported)).toEqual({ level: 80, mode: 'eco' });
     expect(shadowDelta({}, reported)).toEqual({});
-  });
-});
-
-describe(rowsOf.name, () => {
-  it("unwraps TypeORM's [rows, affected] answer of UPDATE/DELETE and passes plain rows through", () => {
-    expect(rowsOf([[{ id: 1 }], 1])).toEqual([{ id: 1 }]);
-    expect(rowsOf([{ id: 1 }, { id: 2 }])).toEqual([{ id: 1 }, { id: 2 }]);
-    expect(rowsOf([])).toEqual([]);
   });
 });

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import { DevicesHandler } from './devices.handler.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
@@ -12,6 +10,8 @@ import { CommandsService } from '../commands/commands.service.js';
 import { SitesHandler } from '../sites/sites.handler.js';
 import { SitesRepository } from '../sites/sites.repository.js';
 import { VendorsModule } from '../vendors/vendors.module.js';
+import { outboxProviders } from '@conduit/runtime';
+import { DEVICE_SCHEMA } from '../migrations/index.js';
 
 // Devices, their commands and sites share the registry's tables and outbox: one module.
 @Module({
@@ -25,8 +25,7 @@ import { VendorsModule } from '../vendors/vendors.module.js';
     DevicesRepository,
     DevicesService,
     DevicesHandler,
-    OutboxRepository,
-    OutboxService,
+    ...outboxProviders(DEVICE_SCHEMA),
     PresenceRepository,
     PresenceService,
   ],

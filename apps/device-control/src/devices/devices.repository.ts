@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeviceStatus } from '@conduit/contracts';
-import { rawPool, type TenantScope } from '@conduit/database';
-import { rowsOf } from '../commands/commands.repository.js';
+import { rawPool, rowsOf, type TenantScope } from '@conduit/database';
 import { DeviceEntity } from './device.entity.js';
 
 /** Filters and page of a device listing. */

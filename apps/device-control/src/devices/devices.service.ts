@@ -12,10 +12,9 @@ import {
 } from '@conduit/contracts';
 import type { TenantScope } from '@conduit/database';
 import { JsonText, RpcError } from '@conduit/messaging';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import type { DeviceEntity } from './device.entity.js';
 import { DeviceExistsError, DevicesRepository, decodeCursor, encodeCursor } from './devices.repository.js';
+import { OutboxRepository, OutboxService } from '@conduit/runtime';
 
 /** Maps a stored device to its wire form (snake_case, ISO-8601 times). */
 export function toWire(d: DeviceEntity): Device {

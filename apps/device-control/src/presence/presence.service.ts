@@ -8,10 +8,9 @@ import {
 import { TelemetryIngested, parseTelemetryIngestSubject } from '@conduit/contracts';
 import { isDatabaseUnavailable } from '@conduit/database';
 import { JetStreamConsumers, type ReceivedEvent } from '@conduit/messaging';
-import { SERVICE_CONFIG } from '@conduit/runtime';
+import { OutboxService, SERVICE_CONFIG } from '@conduit/runtime';
 import { z } from 'zod';
 import type { DeviceControlConfig } from '../config/device-control.config.js';
-import { OutboxService } from '../outbox/outbox.service.js';
 import { PresenceRepository, type Sighting } from './presence.repository.js';
 
 /**

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { CreateSiteBody, Site, UpdateSiteBody } from '@conduit/contracts';
-import type { TenantScope } from '@conduit/database';
-import { rowsOf } from '../commands/commands.repository.js';
+import { rowsOf, type TenantScope } from '@conduit/database';
 
 /** Thrown when a site id is taken within the org. */
 export class SiteExistsError extends Error {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 /** An event waiting to be relayed to JetStream. */
@@ -9,13 +9,29 @@ export interface OutboxEvent {
   readonly payload: unknown;
 }
 
+/** The schema whose `outbox` table a service's {@link OutboxRepository} uses. */
+export const OUTBOX_SCHEMA = Symbol('OUTBOX_SCHEMA');
+
+/**
+ * The transactional outbox of one service's schema (`<schema>.outbox`: id bigserial, subject,
+ * msg_id, payload jsonb, created_at — created by the service's own migration).
+ */
 @Injectable()
 export class OutboxRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly table: string;
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(OUTBOX_SCHEMA) schema: string,
+  ) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new Error(`outbox schema must be an identifier, got ${schema}`);
+    this.table = `${schema}.outbox`;
+  }
 
   /** Adds an event inside the caller's transaction, so it commits (or not) with the change. */
   async add(tx: EntityManager, event: Omit<OutboxEvent, 'id'>): Promise<void> {
-    await tx.query(`INSERT INTO analytics.outbox (subject, msg_id, payload) VALUES ($1, $2, $3)`, [
+    await tx.query(`INSERT INTO ${this.table} (subject, msg_id, payload) VALUES ($1, $2, $3)`, [
       event.subject,
       event.msgId,
       JSON.stringify(event.payload),
@@ -31,7 +47,7 @@ export class OutboxRepository {
   async drain(limit: number, relay: (events: OutboxEvent[]) => Promise<string[]>): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
       const rows: { id: string; subject: string; msg_id: string; payload: unknown }[] = await tx.query(
-        `SELECT id, subject, msg_id, payload FROM analytics.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, subject, msg_id, payload FROM ${this.table} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [limit],
       );
       if (rows.length === 0) return 0;
@@ -39,7 +55,7 @@ export class OutboxRepository {
         rows.map((r) => ({ id: r.id, subject: r.subject, msgId: r.msg_id, payload: r.payload })),
       );
       if (relayed.length > 0)
-        await tx.query(`DELETE FROM analytics.outbox WHERE id = ANY($1::bigint[])`, [relayed]);
+        await tx.query(`DELETE FROM ${this.table} WHERE id = ANY($1::bigint[])`, [relayed]);
       return relayed.length;
     });
   }

@@ -1,0 +1,17 @@
+import type { Provider } from '@nestjs/common';
+import { OUTBOX_SCHEMA, OutboxRepository } from './outbox.repository.js';
+import { OutboxService } from './outbox.service.js';
+
+export { OUTBOX_SCHEMA, OutboxRepository } from './outbox.repository.js';
+export type { OutboxEvent } from './outbox.repository.js';
+export { OutboxService } from './outbox.service.js';
+
+/**
+ * The providers of a service's transactional outbox on `<schema>.outbox`: list them in the one
+ * module that owns the service's writes (each listing makes its own relay).
+ */
+export const outboxProviders = (schema: string): Provider[] => [
+  { provide: OUTBOX_SCHEMA, useValue: schema },
+  OutboxRepository,
+  OutboxService,
+];
