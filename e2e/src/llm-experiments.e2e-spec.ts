@@ -155,6 +155,17 @@ describe('LLM experiments through the gateway', () => {
       variables: { msg: 'hi' },
     });
     expect(first.status).toBe(200);
+    // Definitions are cached on the run path: a pause still refuses the very next run.
+    expect((await patch(stack, `/api/v1/experiments/${id}`, { status: 'paused' })).body['status']).toBe(
+      'paused',
+    );
+    expect(
+      (await post(stack, `/api/v1/experiments/${id}/run`, { unit_id: 'u1', variables: { msg: 'hi' } }))
+        .status,
+    ).toBe(409);
+    expect((await patch(stack, `/api/v1/experiments/${id}`, { status: 'running' })).body['status']).toBe(
+      'running',
+    );
     expect(first.body).toMatchObject({
       unit_id: 'u1',
       source: 'provider',

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { BreakerRegistry } from '@conduit/breakers';
 import { createCacheRedis, TwoLevelCache, type TwoLevelCacheOptions } from '@conduit/caching';
+import { DefinitionsService, LLM_CACHE } from './definitions.service.js';
 import { BREAKER_STATE_SUBJECT } from '@conduit/contracts';
 import { CoreBus, NATS_CONNECTION } from '@conduit/messaging';
 import { PerformanceRegistry } from '@conduit/observability';
@@ -27,7 +28,6 @@ type Redis = ReturnType<typeof createCacheRedis>;
 type Nats = TwoLevelCacheOptions['nats'];
 
 const LLM_REDIS = Symbol('LLM_REDIS');
-const LLM_CACHE = Symbol('LLM_CACHE');
 const LLM_BREAKERS = Symbol('LLM_BREAKERS');
 
 /** Lists breakers and the response cache in `/performance/health`; closes them at shutdown. */
@@ -116,6 +116,7 @@ class LlmInfrastructure implements OnModuleInit, OnApplicationShutdown {
     LlmInfrastructure,
     ProvidersRepository,
     ProvidersService,
+    DefinitionsService,
     ExperimentsRepository,
     ExperimentsService,
     ExperimentsHandler,

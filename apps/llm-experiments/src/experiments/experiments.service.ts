@@ -25,6 +25,7 @@ import {
 import { ProvidersRepository } from '../providers/providers.repository.js';
 import { computeResults } from '../results/results.js';
 import { assignVariant } from './assignment.js';
+import { DefinitionsService } from './definitions.service.js';
 import { ExperimentsRepository } from './experiments.repository.js';
 import { MissingVariableError, renderTemplate } from './template.js';
 
@@ -60,6 +61,7 @@ export class ExperimentsService {
     private readonly providers: ProvidersRepository,
     @Inject(PROVIDER_CALLS) private readonly calls: ProviderCallsService,
     private readonly publisher: EventPublisher,
+    private readonly definitions: DefinitionsService,
   ) {}
 
   async create(scope: TenantScope, body: CreateExperimentBody): Promise<Experiment> {
@@ -136,6 +138,7 @@ export class ExperimentsService {
     if (changes.variants) await this.checkProviders(scope, changes.variants);
     const updated = await this.experiments.update(scope, next, current.status);
     if (!updated) throw new RpcError('conflict', `experiment ${id} changed concurrently; retry`);
+    await this.definitions.forgetExperiment(scope, id);
     if (updated.status !== current.status) {
       await this.publisher.publish(
         LlmExperimentStatusChanged,
@@ -157,6 +160,7 @@ export class ExperimentsService {
   async delete(scope: TenantScope, id: string): Promise<{ deleted: true }> {
     if (!(await this.experiments.delete(scope, id)))
       throw new RpcError('not_found', `experiment ${id} not found`);
+    await this.definitions.forgetExperiment(scope, id);
     return { deleted: true };
   }
 
@@ -168,7 +172,7 @@ export class ExperimentsService {
    * (the run is recorded either way).
    */
   async run(scope: TenantScope, id: string, body: RunBody): Promise<Run> {
-    const experiment = await this.get(scope, id);
+    const experiment = await this.definitions.experiment(scope, id, () => this.get(scope, id));
     if (experiment.status !== 'running')
       throw new RpcError('conflict', `experiment ${id} is ${experiment.status}, not running`);
     const assigned = assignVariant(
@@ -183,7 +187,11 @@ export class ExperimentsService {
     const providerIds = [
       ...new Set([assigned.provider_id, fallbackVariant?.provider_id].filter((x) => x !== undefined)),
     ];
-    const providers = new Map((await this.providers.getMany(scope, providerIds)).map((p) => [p.id, p]));
+    const providers = new Map(
+      (await this.definitions.providers(scope, providerIds, (pid) => this.providers.get(scope, pid))).map(
+        (p) => [p.id, p],
+      ),
+    );
 
     const started = performance.now();
     const attempt = async (variant: Variant) => {

@@ -5,6 +5,7 @@ import { RpcError } from '@conduit/messaging';
 import { PROVIDER_CALLS } from '../experiments/experiments.service.js';
 import { ProviderCallsService } from './provider-calls.service.js';
 import { ProviderExistsError, ProvidersRepository } from './providers.repository.js';
+import { DefinitionsService } from '../experiments/definitions.service.js';
 
 /** The provider registry. Changing a provider drops its breaker and limiter in this replica. */
 @Injectable()
@@ -12,6 +13,7 @@ export class ProvidersService {
   constructor(
     private readonly providers: ProvidersRepository,
     @Inject(PROVIDER_CALLS) private readonly calls: ProviderCallsService,
+    private readonly definitions: DefinitionsService,
   ) {}
 
   async create(scope: TenantScope, body: CreateProviderBody): Promise<Provider> {
@@ -43,6 +45,7 @@ export class ProvidersService {
     }
     // New time-out or concurrency: the next call creates the breaker and limiter anew.
     this.calls.forget(scope, id);
+    await this.definitions.forgetProvider(scope, id);
     return updated;
   }
 
@@ -50,6 +53,7 @@ export class ProvidersService {
     if (!(await this.providers.delete(scope, id)))
       throw new RpcError('not_found', `provider ${id} not found`);
     this.calls.forget(scope, id);
+    await this.definitions.forgetProvider(scope, id);
     return { deleted: true };
   }
 }
