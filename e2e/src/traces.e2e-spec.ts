@@ -17,6 +17,18 @@ describe('traces across every hop', () => {
   const traceparents: string[] = [];
   const hub = createServer((req: IncomingMessage, res: ServerResponse) => {
     traceparents.push(String(req.headers['traceparent'] ?? ''));
+    if (req.url?.endsWith('/chat/completions')) {
+      // An OpenAI-compatible provider for the LLM run.
+      req.resume();
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(
+            '{"choices":[{"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}',
+          ),
+      );
+      return;
+    }
     req.resume();
     req.on('end', () =>
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"state":{"on":true}}'),
@@ -27,7 +39,7 @@ describe('traces across every hop', () => {
     await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
     receiver = await startOtlpReceiver();
     stack = await TestStack.start({
-      services: ['device-control', 'telemetry', 'gateway'],
+      services: ['device-control', 'telemetry', 'analytics', 'llm-experiments', 'gateway'],
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER_RATIO: '1' },
     });
   });
@@ -181,5 +193,96 @@ describe('traces across every hop', () => {
     } finally {
       await sim.endAsync();
     }
+  });
+  it('LLM run: HTTP → NATS → llm-experiments → the provider HTTP call, traceparent included', async () => {
+    const port = (hub.address() as AddressInfo).port;
+    expect(
+      (
+        await call('/api/v1/providers', {
+          id: 'traced',
+          kind: 'openai',
+          name: 'traced',
+          base_url: `http://127.0.0.1:${port}/v1`,
+          default_model: 'm',
+        })
+      ).status,
+    ).toBe(201);
+    const experiment = await call('/api/v1/experiments', {
+      name: 'traced',
+      variants: [
+        { key: 'control', provider_id: 'traced', prompt: 'say {{x}}', weight: 1 },
+        { key: 'b', provider_id: 'traced', prompt: 'tell {{x}}', weight: 1 },
+      ],
+      primary_metric: { name: 'score', kind: 'mean' },
+    });
+    expect(experiment.status).toBe(201);
+    const id = String(experiment.body['id']);
+    const start = await fetch(`${stack.gatewayUrl}/api/v1/experiments/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ status: 'running' }),
+      headers: { 'content-type': 'application/json', ...(await stack.authHeaders(org)) },
+    });
+    expect(start.status).toBe(200);
+    const path = `/api/v1/experiments/${id}/run`;
+    receiver.clear();
+    traceparents.length = 0;
+    expect((await call(path, { unit_id: 'u1', variables: { x: 'hi' } })).status).toBe(200);
+    const isProviderCall = (s: ReceivedSpan) =>
+      s.serviceName === 'llm-experiments' &&
+      s.kind === 'client' &&
+      !isPgQuery(s) &&
+      s.attributes['db.system.name'] !== 'redis' &&
+      s.attributes['db.system'] !== 'redis';
+    const { root, spans } = await traceOf(path, (inTrace) => inTrace.some(isProviderCall));
+    const rpcServer = spans.find(
+      (s) =>
+        s.serviceName === 'llm-experiments' &&
+        s.kind === 'server' &&
+        s.attributes['messaging.destination.name'] === 'svc.llm.experiments.run',
+    );
+    const providerCall = spans.find(isProviderCall);
+    if (!rpcServer || !providerCall) throw new Error(`missing spans: ${describeSpans(spans)}`);
+    expect(descendsFrom(rpcServer, root, spans)).toBe(true);
+    expect(descendsFrom(providerCall, rpcServer, spans)).toBe(true);
+    expect(traceparents.some((t) => t.includes(root.traceId))).toBe(true);
+  });
+
+  it('alert raising: the analytics batch span writes to Postgres and publishes alert.<org>.raised', async () => {
+    const device = `hot-${randomUUID().slice(0, 8)}`;
+    const rule = await call('/api/v1/alert-rules', {
+      name: 'hot',
+      metric: 'temp',
+      scope: { device_ids: [device] },
+      condition: { op: 'gt', threshold: 80 },
+      severity: 'major',
+    });
+    expect(rule.status).toBe(201);
+    receiver.clear();
+    const ts = Date.now();
+    expect(
+      (
+        await call('/api/v1/telemetry/batch', {
+          points: [{ device_id: device, metric: 'temp', ts: new Date(ts).toISOString(), value: 99 }],
+        })
+      ).status,
+    ).toBe(202);
+    const publish = await receiver.waitForSpans(
+      (all) =>
+        all.find(
+          (s) =>
+            s.serviceName === 'analytics' &&
+            s.kind === 'producer' &&
+            s.attributes['messaging.destination.name'] === `alert.${org}.raised`,
+        ),
+      20_000,
+    );
+    const spans = receiver.spans().filter((s) => s.traceId === publish.traceId);
+    const batch = spans.find((s) => s.serviceName === 'analytics' && s.kind === 'consumer');
+    if (!batch) throw new Error(`no analytics batch span in the alert's trace: ${describeSpans(spans)}`);
+    expect(batch.attributes['messaging.consumer.group.name']).toBe('analytics-anomaly');
+    expect(descendsFrom(publish, batch, spans)).toBe(true);
+    expect(
+      spans.some((s) => s.serviceName === 'analytics' && isPgQuery(s) && descendsFrom(s, batch, spans)),
+    ).toBe(true);
   });
 });
