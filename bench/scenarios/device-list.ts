@@ -85,7 +85,7 @@ const deviceListScenario = (variant: DeviceListVariant): Scenario => ({
     await closedLoop(target, connections, warmup);
     const closed = await closedLoop(target, connections, duration);
     console.log(`open loop: ${rate} req/s, 1 s warm-up + ${duration} s`);
-    const fixed = await openLoop(target, { rate, durationS: duration, warmupS: 1 });
+    const fixed = await openLoop(target, { rate, durationS: duration, warmupS: 1, maxSockets: 1024 });
     if (fixed.peakInFlight >= fixed.maxSockets)
       console.warn(
         `warning: ${fixed.peakInFlight} requests in flight: the pool (${fixed.maxSockets}) queued them`,
@@ -94,12 +94,22 @@ const deviceListScenario = (variant: DeviceListVariant): Scenario => ({
     console.log(
       `baseline (raw Fastify, child process): ${connections} connections, ${warmup} s + ${duration} s`,
     );
-    const baseline = await (async () => {
+    const { baseline, baselineFixed } = await (async () => {
       await using server = await startBaseline(body, responseHeaders);
       const baselineTarget = { url: `${server.url}${PATH}`, headers };
       await closedLoop(baselineTarget, connections, warmup);
-      // `return await`: the server must outlive the measurement (`await using` disposes on return).
-      return await closedLoop(baselineTarget, connections, duration);
+      // `await` inside: the server must outlive the measurements (`await using` disposes on return).
+      const closedBaseline = await closedLoop(baselineTarget, connections, duration);
+      // The same fixed rate against the raw server: what the generator itself adds to the tail
+      // (timer lag, its own HTTP client) on these two cores.
+      console.log(`baseline open loop: ${rate} req/s, 1 s warm-up + ${duration} s`);
+      const fixedBaseline = await openLoop(baselineTarget, {
+        rate,
+        durationS: duration,
+        warmupS: 1,
+        maxSockets: 1024,
+      });
+      return { baseline: closedBaseline, baselineFixed: fixedBaseline };
     })();
 
     const metrics = {
@@ -120,6 +130,9 @@ const deviceListScenario = (variant: DeviceListVariant): Scenario => ({
       fixed_late_starts: fixed.lateStarts,
       fixed_send_lag_p99_ms: round2(fixed.sendLag.p99),
       fixed_peak_in_flight: fixed.peakInFlight,
+      baseline_fixed_p50_ms: round2(baselineFixed.latency.p50),
+      baseline_fixed_p99_ms: round2(baselineFixed.latency.p99),
+      baseline_fixed_send_lag_p99_ms: round2(baselineFixed.sendLag.p99),
       body_bytes: Buffer.byteLength(body),
     };
     const failure = [

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { requestIdOf } from './request-id.js';
 
@@ -54,6 +55,17 @@ export async function createHttpService(
     // Behind the ingress, the client address is in X-Forwarded-For.
     trustProxy: true,
   });
+  // Before NestFactory.create (which registers middie): hooks added later through
+  // `addEarlyRequestHook` run ahead of every Nest middleware.
+  const early: EarlyRequestHook[] = [];
+  earlyHooks.set(adapter.getInstance(), early);
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    if (early.length === 0) {
+      done();
+      return;
+    }
+    runEarly(early, 0, request, reply, done);
+  });
   const routeLimits = options.routeBodyLimits ?? {};
   if (Object.keys(routeLimits).length) {
     // Before Nest registers its routes (at init), so every route passes through this hook.
@@ -96,6 +108,46 @@ export async function createHttpService(
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   return app;
+}
+
+/**
+ * A Fastify `onRequest` hook that runs before every Nest middleware (pino-http's request
+ * context, body parsing): for answers that need none of them, such as response-cache hits. It
+ * must call `done()` to let the request through, or answer it (and then not call `done`).
+ */
+export type EarlyRequestHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (error?: Error) => void,
+) => void;
+
+const earlyHooks = new WeakMap<object, EarlyRequestHook[]>();
+
+function runEarly(
+  hooks: readonly EarlyRequestHook[],
+  i: number,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (error?: Error) => void,
+): void {
+  const hook = hooks[i];
+  if (!hook) {
+    done();
+    return;
+  }
+  hook(request, reply, (error) => (error ? done(error) : runEarly(hooks, i + 1, request, reply, done)));
+}
+
+/**
+ * Adds an {@link EarlyRequestHook} to a service made by {@link createHttpService} (from any
+ * module's `onModuleInit`/`onApplicationBootstrap`, through `HttpAdapterHost`). False when the
+ * Fastify instance was not made by `createHttpService` (the hook is then not added).
+ */
+export function addEarlyRequestHook(fastify: object, hook: EarlyRequestHook): boolean {
+  const hooks = earlyHooks.get(fastify);
+  if (!hooks) return false;
+  hooks.push(hook);
+  return true;
 }
 
 /**

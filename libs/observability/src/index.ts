@@ -9,5 +9,7 @@ export { RouteStatsWindow } from './route-stats.js';
 export type { RouteStats } from './route-stats.js';
 export { LoggingModule, traceFields } from './logging.module.js';
 export type { LoggingOptions } from './logging.module.js';
-export { createHttpService } from './create-http-service.js';
+export { addEarlyRequestHook, createHttpService } from './create-http-service.js';
+export { REQUEST_ID_HEADER } from './request-id.js';
+export type { EarlyRequestHook } from './create-http-service.js';
 export type { HttpServiceOptions } from './create-http-service.js';

@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { addEarlyRequestHook, REQUEST_ID_HEADER } from '@conduit/observability';
 import { Counter, register } from 'prom-client';
 import { keyFromHeaders } from '../identity/api-key.js';
 import { IdentityService } from '../identity/identity.service.js';
@@ -36,17 +37,20 @@ export class CachedResponseFastPath implements OnApplicationBootstrap {
     private readonly responses: ResponseCacheService,
   ) {}
 
-  // After every onModuleInit: this hook must run after the other onRequest hooks (request id,
-  // route span name), because answering here skips the hooks registered after it.
+  // Ahead of Nest's middleware (pino-http's per-request child logger and context, ≈ 4 % of the
+  // gateway's CPU on this path): a hit needs none of it. Because it runs before the
+  // observability hooks' onRequest, it sets `x-request-id` itself; their onSend/onResponse hooks
+  // (timing headers, metrics, the request log line) still run for every answer it sends.
   onApplicationBootstrap(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (typeof fastify?.addHook !== 'function') return;
-    fastify.addHook('onRequest', (request, reply, done) => {
+    const hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
       const hit = request.method === 'GET' ? this.lookup(request) : undefined;
       if (!hit) {
         done();
         return;
       }
+      void reply.header(REQUEST_ID_HEADER, request.id);
       this.limiter.admit(hit.principal, reply).then(
         (decision) => {
           fastPathAnswers.inc({ result: decision.allowed ? 'hit' : 'limited' });
@@ -63,7 +67,9 @@ export class CachedResponseFastPath implements OnApplicationBootstrap {
         },
         (error: unknown) => done(error as Error),
       );
-    });
+    };
+    // Not made by createHttpService (a bare test app): an ordinary hook, after the others.
+    if (!addEarlyRequestHook(fastify, hook)) fastify.addHook('onRequest', hook);
   }
 
   private lookup(
