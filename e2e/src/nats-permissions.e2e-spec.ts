@@ -81,8 +81,11 @@ describe('deploy/nats/nats-server.conf', () => {
   let server: ManagedProcess;
   let store: string;
   const clients: Client[] = [];
+  // Services connect with the inbox prefix libs/messaging gives them (`_INBOX_<service>`).
   const as = async (user: User, options: { inboxPrefix?: string } = {}) => {
-    const client = await Client.open(url, user, options);
+    const inboxPrefix =
+      options.inboxPrefix ?? ((SERVICES as readonly string[]).includes(user) ? `_INBOX_${user}` : undefined);
+    const client = await Client.open(url, user, inboxPrefix ? { inboxPrefix } : {});
     clients.push(client);
     return client;
   };
@@ -229,6 +232,12 @@ describe('deploy/nats/nats-server.conf', () => {
     expect(await sut.subscribes('telemetry.ingest.acme.>')).toHaveLength(1);
     expect(await sut.subscribes('_INBOX.>')).toHaveLength(1);
     expect(await sut.subscribes('_INBOX_globex.>')).toHaveLength(1);
+
+    // Nor may a service read another's replies, or the shared default inbox.
+    const telemetry = await as('telemetry');
+    expect(await telemetry.subscribes('_INBOX_gateway.>')).toHaveLength(1);
+    expect(await telemetry.subscribes('_INBOX.>')).toHaveLength(1);
+    expect(await telemetry.subscribes('_INBOX_telemetry.>')).toEqual([]);
 
     const globex = await as('ingest-globex', { inboxPrefix: '_INBOX_globex' });
     expect(await globex.publishes(`telemetry.ingest.acme.${device}`)).toHaveLength(1);

@@ -62,6 +62,9 @@ export class Messaging implements AsyncDisposable {
       name: options.name,
       user: options.user,
       pass: options.password,
+      // Replies come to `_INBOX_<name>.…`: NATS permissions can then let each service read its
+      // own replies only (deploy/nats/nats-server.conf).
+      inboxPrefix: `_INBOX_${options.name.replace(/[^A-Za-z0-9_-]/g, '_')}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });
