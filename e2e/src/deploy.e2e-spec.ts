@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { baseEnvSchema } from '@conduit/config';
@@ -41,10 +41,14 @@ function run(command: string, args: string[], input?: string): string {
   return result.stdout;
 }
 
+// Debian's python3 first: its PyYAML (python3-yaml) comes with the docker-compose package that
+// scripts/check-deploy.sh installs; another python3 on PATH (pyenv) may lack it.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 const yamlDocuments = (text: string): unknown[] =>
   JSON.parse(
     run(
-      'python3',
+      PYTHON,
       [
         '-c',
         'import sys, json, yaml; json.dump([d for d in yaml.safe_load_all(sys.stdin) if d is not None], sys.stdout)',
