@@ -5,3 +5,4 @@ export { PERFORMANCE_SUBJECT, PerformanceResponder } from './performance.respond
 export type { PerformanceSnapshot } from './performance.responder.js';
 export { OUTBOX_SCHEMA, OutboxRepository, OutboxService, outboxProviders } from './outbox/index.js';
 export type { OutboxEvent } from './outbox/index.js';
+export { createServiceBreakers } from './breakers.js';

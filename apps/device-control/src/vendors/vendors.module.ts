@@ -1,10 +1,8 @@
-import { Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { BreakerRegistry } from '@conduit/breakers';
-import { BREAKER_STATE_SUBJECT } from '@conduit/contracts';
 import { CoreBus } from '@conduit/messaging';
 import { PerformanceRegistry } from '@conduit/observability';
-import { SERVICE_CONFIG } from '@conduit/runtime';
-import { register } from 'prom-client';
+import { createServiceBreakers, SERVICE_CONFIG } from '@conduit/runtime';
 import type { DeviceControlConfig } from '../config/device-control.config.js';
 import { createVendorAdapters } from './vendors.js';
 
@@ -35,22 +33,8 @@ class BreakerReporting implements OnModuleInit {
     },
     {
       provide: VENDOR_BREAKERS,
-      useFactory: (config: DeviceControlConfig, bus: CoreBus) => {
-        const logger = new Logger('VendorBreakers');
-        return new BreakerRegistry({
-          defaults: config.service.vendors.breaker,
-          registry: register,
-          logger: { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m) },
-          onStateChange: (change) =>
-            bus.publish(BREAKER_STATE_SUBJECT(config.serviceName), {
-              service: config.serviceName,
-              breaker: change.name,
-              from: change.from,
-              to: change.to,
-              at: change.at.toISOString(),
-            }),
-        });
-      },
+      useFactory: (config: DeviceControlConfig, bus: CoreBus) =>
+        createServiceBreakers(config, bus, config.service.vendors.breaker, 'VendorBreakers'),
       inject: [SERVICE_CONFIG, CoreBus],
     },
     {

@@ -1,18 +1,10 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  Module,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { BreakerRegistry } from '@conduit/breakers';
 import { createCacheRedis, TwoLevelCache, type TwoLevelCacheOptions } from '@conduit/caching';
 import { DefinitionsService, LLM_CACHE } from './definitions.service.js';
-import { BREAKER_STATE_SUBJECT } from '@conduit/contracts';
 import { CoreBus, NATS_CONNECTION } from '@conduit/messaging';
 import { PerformanceRegistry } from '@conduit/observability';
-import { SERVICE_CONFIG } from '@conduit/runtime';
+import { createServiceBreakers, SERVICE_CONFIG } from '@conduit/runtime';
 import { register } from 'prom-client';
 import type { LlmExperimentsConfig } from '../config/llm-experiments.config.js';
 import { LocalAdapter } from '../providers/local.adapter.js';
@@ -79,23 +71,9 @@ class LlmInfrastructure implements OnModuleInit, OnApplicationShutdown {
     },
     {
       provide: LLM_BREAKERS,
-      useFactory: (config: LlmExperimentsConfig, bus: CoreBus) => {
-        const logger = new Logger('LlmBreakers');
-        return new BreakerRegistry({
-          // timeoutMs is each provider's own timeout_ms (given when its breaker is created).
-          defaults: { timeoutMs: 30_000, ...config.service.breaker },
-          registry: register,
-          logger: { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m) },
-          onStateChange: (change) =>
-            bus.publish(BREAKER_STATE_SUBJECT(config.serviceName), {
-              service: config.serviceName,
-              breaker: change.name,
-              from: change.from,
-              to: change.to,
-              at: change.at.toISOString(),
-            }),
-        });
-      },
+      // timeoutMs is each provider's own timeout_ms (given when its breaker is created).
+      useFactory: (config: LlmExperimentsConfig, bus: CoreBus) =>
+        createServiceBreakers(config, bus, { timeoutMs: 30_000, ...config.service.breaker }, 'LlmBreakers'),
       inject: [SERVICE_CONFIG, CoreBus],
     },
     {
