@@ -26,7 +26,7 @@ async function load(db: pg.Client, org: string, devices: number, days: number, e
     ).rows[0].n,
   );
   if (have === expected) return 0;
-  for (const table of ['points', 'points_hourly', 'latest']) {
+  for (const table of ['points', 'points_hourly', 'points_5m', 'latest']) {
     await db.query(`DELETE FROM telemetry.${table} WHERE org_id = $1`, [org]);
   }
   for (let day = Math.floor(start / DAY) * DAY; day < end + DAY; day += DAY) {
@@ -59,7 +59,15 @@ async function load(db: pg.Client, org: string, devices: number, days: number, e
        FROM telemetry.points WHERE org_id = $1 GROUP BY 1, 2, 3, 4`,
     [org],
   );
+  await db.query(
+    `INSERT INTO telemetry.points_5m (org_id, device_id, metric, bucket, count, sum, min, max)
+     SELECT org_id, device_id, metric, date_bin('5 minutes', ts, '2000-01-01T00:00:00Z'), count(*), sum(value),
+            min(value), max(value)
+       FROM telemetry.points WHERE org_id = $1 GROUP BY 1, 2, 3, 4`,
+    [org],
+  );
   await db.query('ANALYZE telemetry.points');
+  await db.query('ANALYZE telemetry.points_5m');
   return (performance.now() - t0) / 1000;
 }
 

@@ -55,8 +55,19 @@ describe('telemetry writer reliability', () => {
     );
   };
 
-  /** The hourly rollups equal a recount from raw points, and no point is stored twice. */
+  /** Both rollups (hourly, 5-minute) equal a recount from raw points, and no point is stored twice. */
   const expectConsistent = async (org: string) => {
+    const mismatches5m = await db.query(
+      `SELECT coalesce(r.device_id, f.device_id) AS device_id FROM
+         (SELECT device_id, metric, date_bin('5 minutes', ts, '2000-01-01T00:00:00Z') AS bucket, count(*) AS c,
+                 sum(value) AS s
+            FROM telemetry.points WHERE org_id = $1 GROUP BY 1, 2, 3) r
+         FULL JOIN (SELECT device_id, metric, bucket, count AS c, sum AS s FROM telemetry.points_5m WHERE org_id = $1) f
+           USING (device_id, metric, bucket)
+        WHERE r.c IS DISTINCT FROM f.c OR r.s IS DISTINCT FROM f.s`,
+      [org],
+    );
+    expect(mismatches5m.rowCount).toBe(0);
     const mismatches = await db.query(
       `SELECT coalesce(r.device_id, h.device_id) AS device_id FROM
          (SELECT device_id, metric, date_trunc('hour', ts, 'UTC') AS hour, count(*) AS c, sum(value) AS s

@@ -74,6 +74,18 @@ describe('telemetry through the gateway', () => {
     );
     const total = (buckets.body['data'] as { count: number }[]).reduce((sum, b) => sum + b.count, 0);
     expect(total).toBe(50);
+    // A range over TELEMETRY_RAW_BUCKETS_MAX_HOURS (6 h) reads the 5-minute rollups, and answers
+    // exactly what the raw points give over the short range that holds them all.
+    const wide = await call(
+      `/api/v1/telemetry/dev-0?from=${new Date(base - 10 * HOUR).toISOString()}&to=${to}&interval=15m&agg=count,sum,min,max,avg&metric=temp`,
+    );
+    const narrow = await call(
+      `/api/v1/telemetry/dev-0?from=${from}&to=${to}&interval=15m&agg=count,sum,min,max,avg&metric=temp`,
+    );
+    expect(wide.body['source']).toBe('points_5m');
+    expect(narrow.body['source']).toBe('points');
+    expect(wide.body['data']).toEqual(narrow.body['data']);
+    expect((wide.body['data'] as unknown[]).length).toBeGreaterThan(1);
   });
 
   it('stores an identical retry once (message ids derived from the batch)', async () => {

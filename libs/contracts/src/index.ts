@@ -105,7 +105,7 @@ export type {
   TelemetryReading,
 } from './telemetry/telemetry.schemas.js';
 export { TelemetryIngested, parseTelemetryIngestSubject } from './telemetry/telemetry.events.js';
-export { TelemetryRequests } from './telemetry/telemetry.requests.js';
+export { TelemetryRequests, bucketSourceSchema } from './telemetry/telemetry.requests.js';
 export {
   ALERT_STATUSES,
   MAX_ALERT_PAGE,

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
+  bucketSourceSchema,
   AnalyticsRequests,
   analyticsSummarySchema,
   anomaliesQuerySchema,
@@ -86,9 +87,7 @@ export class AnalyticsController {
   })
   @ApiResponse({
     status: 200,
-    schema: openApiSchema(
-      z.object({ data: z.array(bucketRowSchema), source: z.enum(['points', 'points_hourly']) }),
-    ),
+    schema: openApiSchema(z.object({ data: z.array(bucketRowSchema), source: bucketSourceSchema })),
   })
   rollups(
     @Tenant() tenant: TenantScope,

@@ -14,6 +14,8 @@ const schema = {
   TELEMETRY_DEDUPE: z.enum(['message', 'point']),
   TELEMETRY_MAX_RAW_WINDOW_HOURS: envInt(1, 24 * 31),
   TELEMETRY_ROLLUP_AFTER_HOURS: envInt(1, 24 * 31),
+  /** Bucketed ranges longer than this (5m intervals and up) read the 5-minute rollups. */
+  TELEMETRY_RAW_BUCKETS_MAX_HOURS: envInt(1, 24 * 31),
   TELEMETRY_MAX_BUCKETS: envInt(10, 100_000),
 };
 
@@ -27,6 +29,7 @@ const defaults = {
   TELEMETRY_DEDUPE: 'message',
   TELEMETRY_MAX_RAW_WINDOW_HOURS: '168',
   TELEMETRY_ROLLUP_AFTER_HOURS: '48',
+  TELEMETRY_RAW_BUCKETS_MAX_HOURS: '6',
   TELEMETRY_MAX_BUCKETS: '10000',
 };
 
@@ -47,6 +50,7 @@ export const telemetryConfigDefinition = {
     queries: {
       maxRawWindowHours: env.TELEMETRY_MAX_RAW_WINDOW_HOURS,
       rollupAfterHours: env.TELEMETRY_ROLLUP_AFTER_HOURS,
+      rawBucketsMaxHours: env.TELEMETRY_RAW_BUCKETS_MAX_HOURS,
       maxBuckets: env.TELEMETRY_MAX_BUCKETS,
     },
   }),

@@ -42,7 +42,7 @@ describe(PointsRepository.name, () => {
   });
 
   afterAll(async () => {
-    for (const table of ['points', 'latest', 'points_hourly']) {
+    for (const table of ['points', 'latest', 'points_hourly', 'points_5m']) {
       await dataSource.query(`DELETE FROM telemetry.${table} WHERE org_id = $1`, [orgId]);
     }
     await dataSource.destroy();
@@ -60,6 +60,7 @@ describe(PointsRepository.name, () => {
     expect(await sut.write([first, second])).toEqual({ messages: 0, duplicates: 2, points: 0 });
     expect(await count(`SELECT count(*) AS n FROM telemetry.points WHERE org_id = $1`)).toBe(4);
     expect(await count(`SELECT sum(count) AS n FROM telemetry.points_hourly WHERE org_id = $1`)).toBe(4);
+    expect(await count(`SELECT sum(count) AS n FROM telemetry.points_5m WHERE org_id = $1`)).toBe(4);
   });
 
   it('writes a message whose sequence was seen in an earlier life of the stream', async () => {
@@ -100,6 +101,20 @@ describe(PointsRepository.name, () => {
     )) as typeof rollup;
     expect(rollup).toEqual(recount);
     expect(rollup[0]).toMatchObject({ hour: new Date(base), count: 2, sum: 40, min: 10, max: 30 });
+    // The 5-minute rollup too: each point in its own bucket, the late one included.
+    const fiveMinutes = (await dataSource.query(
+      `SELECT bucket, count::int, sum, min, max FROM telemetry.points_5m
+        WHERE org_id = $1 AND device_id = 'dev-d' ORDER BY bucket`,
+      [orgId],
+    )) as { bucket: Date; count: number; sum: number; min: number; max: number }[];
+    const recount5m = (await dataSource.query(
+      `SELECT date_bin('5 minutes', ts, '2000-01-01T00:00:00Z') AS bucket, count(*)::int AS count, sum(value) AS sum,
+              min(value) AS min, max(value) AS max
+         FROM telemetry.points WHERE org_id = $1 AND device_id = 'dev-d' GROUP BY 1 ORDER BY 1`,
+      [orgId],
+    )) as typeof fiveMinutes;
+    expect(fiveMinutes).toEqual(recount5m);
+    expect(fiveMinutes).toHaveLength(3);
   });
 
   it('in per-point mode drops points already stored, from raw points and rollups alike, even from concurrent writers', async () => {
@@ -134,8 +149,12 @@ describe(PointsRepository.name, () => {
     const [rolled] = await perDevice(
       `SELECT sum(count)::int AS n, sum(sum) AS s FROM telemetry.points_hourly WHERE org_id = $1 AND device_id = $2`,
     );
+    const [rolled5m] = await perDevice(
+      `SELECT sum(count)::int AS n, sum(sum) AS s FROM telemetry.points_5m WHERE org_id = $1 AND device_id = $2`,
+    );
     expect(raw).toEqual({ n: 4, s: 10 });
     expect(rolled).toEqual({ n: 4, s: 10 });
+    expect(rolled5m).toEqual({ n: 4, s: 10 });
     // The default mode would have stored the re-sent points again.
     expect(
       await new PointsRepository(dataSource).write([batch(device, [['v', base + 1_000, 1]])]),

@@ -57,6 +57,13 @@ WITH u AS (
   SELECT DISTINCT ON (o, d, m) o, d, m, ts, v FROM u ORDER BY o, d, m, ts DESC
   ON CONFLICT (org_id, device_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
    WHERE telemetry.latest.ts <= EXCLUDED.ts
+), m5 AS (
+  INSERT INTO telemetry.points_5m AS f (org_id, device_id, metric, bucket, count, sum, min, max)
+  SELECT o, d, m, date_bin('5 minutes', ts, '2000-01-01T00:00:00Z'), count(*), sum(v), min(v), max(v)
+    FROM u GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (org_id, device_id, metric, bucket) DO UPDATE SET
+    count = f.count + EXCLUDED.count, sum = f.sum + EXCLUDED.sum,
+    min = LEAST(f.min, EXCLUDED.min), max = GREATEST(f.max, EXCLUDED.max)
 )
 INSERT INTO telemetry.points_hourly AS h (org_id, device_id, metric, hour, count, sum, min, max)
 SELECT o, d, m, date_trunc('hour', ts, 'UTC'), count(*), sum(v), min(v), max(v) FROM u GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
@@ -77,7 +84,7 @@ export class PointsRepository {
    * Writes a batch of messages in one transaction. Their stream sequences are recorded in
    * `telemetry.consumed` in the same transaction, and messages whose sequence is already there
    * are skipped: a redelivered batch (a crash after commit, before the ack) changes nothing —
-   * not the points, not the latest values, not the hourly rollups.
+   * not the points, not the latest values, not the 5-minute or hourly rollups.
    */
   async write(batches: readonly PointBatch[]): Promise<WriteResult> {
     return this.dataSource.transaction(async (tx) => {

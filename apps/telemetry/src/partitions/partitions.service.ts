@@ -93,6 +93,8 @@ export class PartitionsService implements OnModuleInit, OnApplicationShutdown {
         }
       }
       await tx.query(`DELETE FROM telemetry.points_default WHERE ts < $1`, [new Date(cutoff)]);
+      // 5-minute rollups live as long as the raw points they summarise.
+      await tx.query(`DELETE FROM telemetry.points_5m WHERE bucket < $1`, [new Date(cutoff)]);
       await tx.query(`DELETE FROM telemetry.points_hourly WHERE hour < $1`, [
         new Date(cutoff - 365 * DAY_MS),
       ]);

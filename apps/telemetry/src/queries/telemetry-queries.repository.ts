@@ -19,7 +19,7 @@ const AGG_RAW: Readonly<Record<Aggregate, string>> = {
   count: 'count(*)::float8',
   sum: 'sum(value)',
 };
-const AGG_HOURLY: Readonly<Record<Aggregate, string>> = {
+const AGG_ROLLUP: Readonly<Record<Aggregate, string>> = {
   avg: 'sum(sum) / nullif(sum(count), 0)',
   min: 'min(min)',
   max: 'max(max)',
@@ -29,6 +29,14 @@ const AGG_HOURLY: Readonly<Record<Aggregate, string>> = {
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/** Raw points, or one of the two rollups (exact for count, sum, min, max and avg). */
+export type BucketSource = 'points' | 'points_5m' | 'points_hourly';
+const ROLLUP_TIME: Readonly<Record<BucketSource, string>> = {
+  points: 'ts',
+  points_5m: 'bucket',
+  points_hourly: 'hour',
+};
+
 export interface BucketQuery {
   readonly deviceIds: readonly string[];
   readonly metrics?: readonly string[];
@@ -36,7 +44,7 @@ export interface BucketQuery {
   readonly to: Date;
   readonly interval: Interval;
   readonly aggregates: readonly Aggregate[];
-  readonly source: 'points' | 'points_hourly';
+  readonly source: BucketSource;
   readonly withDevice: boolean;
 }
 
@@ -75,11 +83,11 @@ export class TelemetryQueriesRepository {
     return rows;
   }
 
-  /** Buckets of `interval` per (device,) metric, from raw points or hourly rollups. */
+  /** Buckets of `interval` per (device,) metric, from raw points or a rollup. */
   async buckets(scope: TenantScope, q: BucketQuery): Promise<BucketRow[]> {
-    const hourly = q.source === 'points_hourly';
-    const time = hourly ? 'hour' : 'ts';
-    const aggs = (hourly ? AGG_HOURLY : AGG_RAW) as Readonly<Record<string, string>>;
+    const rollup = q.source !== 'points';
+    const time = ROLLUP_TIME[q.source];
+    const aggs = (rollup ? AGG_ROLLUP : AGG_RAW) as Readonly<Record<string, string>>;
     const values: unknown[] = [scope.orgId, [...q.deviceIds], q.from, q.to];
     const where = ['org_id = $1', 'device_id = ANY($2::text[])', `${time} >= $3`, `${time} < $4`];
     if (q.metrics) {
@@ -91,7 +99,7 @@ export class TelemetryQueriesRepository {
     const { rows } = await rawPool(this.dataSource).query<BucketRow>(
       `SELECT ${iso('b')} AS bucket, ${device}metric, ${q.aggregates.map((a) => `${a}`).join(', ')}
          FROM (SELECT ${bucket} AS b, ${device}metric, ${q.aggregates.map((a) => `${aggs[a]} AS ${a}`).join(', ')}
-                 FROM telemetry.${hourly ? 'points_hourly' : 'points'}
+                 FROM telemetry.${q.source}
                 WHERE ${where.join(' AND ')}
                 GROUP BY 1, ${q.withDevice ? '2, 3' : '2'}) s
         ORDER BY b, ${device}metric`,

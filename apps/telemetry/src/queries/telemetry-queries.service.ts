@@ -8,7 +8,7 @@ import type {
 } from '@conduit/contracts';
 import type { TenantScope } from '@conduit/database';
 import { RpcError } from '@conduit/messaging';
-import { TelemetryQueriesRepository } from './telemetry-queries.repository.js';
+import { TelemetryQueriesRepository, type BucketSource } from './telemetry-queries.repository.js';
 
 export const QUERY_LIMITS = Symbol('QUERY_LIMITS');
 export interface QueryLimits {
@@ -16,11 +16,14 @@ export interface QueryLimits {
   readonly maxRawWindowHours: number;
   /** Bucketed ranges longer than this read the hourly rollups (intervals of 1h or more). */
   readonly rollupAfterHours: number;
+  /** Bucketed ranges longer than this (intervals of 5m or more) read the 5-minute rollups. */
+  readonly rawBucketsMaxHours: number;
   /** Most buckets one series may return. */
   readonly maxBuckets: number;
 }
 
 const HOUR_MS = 3_600_000;
+const FIVE_MINUTES_MS = 300_000;
 const INTERVAL_MS: Readonly<Record<Interval, number>> = {
   '1m': 60_000,
   '5m': 300_000,
@@ -120,16 +123,24 @@ export class TelemetryQueriesService {
     return { from, to, hours: (to.getTime() - from.getTime()) / HOUR_MS };
   }
 
-  /** Long ranges read the hourly rollups; they cannot answer intervals shorter than an hour. */
-  private source(interval: Interval, hours: number, prefix: string): 'points' | 'points_hourly' {
-    if (hours <= this.limits.rollupAfterHours) return 'points';
-    if (INTERVAL_MS[interval] < HOUR_MS) {
+  /**
+   * Short ranges read raw points; longer ones a rollup: the 5-minute one for intervals of 5m to
+   * 15m (or any interval up to TELEMETRY_ROLLUP_AFTER_HOURS), the hourly one past that for 1h
+   * and more. Rollups are exact for every aggregate offered, and their buckets line up with the
+   * intervals (every bin has the same origin), so the answer is the same from either source.
+   */
+  private source(interval: Interval, hours: number, prefix: string): BucketSource {
+    const ms = INTERVAL_MS[interval];
+    if (ms < FIVE_MINUTES_MS) {
+      if (hours <= this.limits.rollupAfterHours) return 'points';
       throw invalid(
         `${prefix}.interval`,
-        `ranges over ${this.limits.rollupAfterHours} h need an interval of 1h or more`,
+        `ranges over ${this.limits.rollupAfterHours} h need an interval of 5m or more`,
       );
     }
-    return 'points_hourly';
+    if (hours <= this.limits.rawBucketsMaxHours) return 'points';
+    if (ms >= HOUR_MS && hours > this.limits.rollupAfterHours) return 'points_hourly';
+    return 'points_5m';
   }
 
   private bucketBudget(hours: number, interval: Interval, field: string): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRequest } from '../core/contract.js';
 import { orgIdSchema } from '../device/device.schemas.js';
 import { bucketRowSchema } from '../telemetry/telemetry.schemas.js';
+import { bucketSourceSchema } from '../telemetry/telemetry.requests.js';
 import {
   alertRuleSchema,
   alertSchema,
@@ -91,7 +92,7 @@ export const AnalyticsRequests = {
     subject: 'svc.analytics.rollups',
     queue: QUEUE,
     request: z.object({ org_id: orgIdSchema, query: rollupsQuerySchema }),
-    response: z.object({ data: z.array(bucketRowSchema), source: z.enum(['points', 'points_hourly']) }),
+    response: z.object({ data: z.array(bucketRowSchema), source: bucketSourceSchema }),
   }),
   capacity: defineRequest({
     subject: 'svc.analytics.capacity',

@@ -9,6 +9,12 @@ import {
   telemetryRangeQuerySchema,
 } from './telemetry.schemas.js';
 
+/**
+ * Where an answer was read: raw points, the 5-minute rollups (`points_5m`) or the hourly ones.
+ * WARNING: wire values; a new source is added, never renamed.
+ */
+export const bucketSourceSchema = z.enum(['points', 'points_5m', 'points_hourly']);
+
 const QUEUE = 'telemetry';
 
 // WARNING: subjects are wire names.
@@ -21,7 +27,7 @@ export const TelemetryRequests = {
     response: z.object({
       data: z.array(z.union([rawPointSchema, bucketRowSchema])),
       next_cursor: z.string().nullable().optional(),
-      source: z.enum(['points', 'points_hourly']),
+      source: bucketSourceSchema,
     }),
   }),
   latest: defineRequest({
@@ -34,6 +40,6 @@ export const TelemetryRequests = {
     subject: 'svc.telemetry.query',
     queue: QUEUE,
     request: z.object({ org_id: orgIdSchema, query: telemetryMultiQuerySchema }),
-    response: z.object({ data: z.array(bucketRowSchema), source: z.enum(['points', 'points_hourly']) }),
+    response: z.object({ data: z.array(bucketRowSchema), source: bucketSourceSchema }),
   }),
 } as const;
