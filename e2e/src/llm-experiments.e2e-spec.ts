@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { LlmRunCompleted } from '@conduit/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestStack } from './support/stack.js';
 
@@ -155,6 +158,26 @@ describe('LLM experiments through the gateway', () => {
       variables: { msg: 'hi' },
     });
     expect(first.status).toBe(200);
+    // Its event goes out through the outbox, after the run committed, in the public schema.
+    const nc = await connect({ servers: stack.natsUrl });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const deadline = Date.now() + 10_000;
+      let event: unknown;
+      while (event === undefined && Date.now() < deadline) {
+        event = await jsm.streams.getMessage('LLM', { last_by_subj: LlmRunCompleted.subject(org) }).then(
+          (m) => m?.json<unknown>(),
+          () => undefined,
+        );
+        if (event === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(LlmRunCompleted.schema.parse(event)).toMatchObject({
+        run_id: first.body['id'],
+        experiment_id: id,
+      });
+    } finally {
+      await nc.close();
+    }
     // Definitions are cached on the run path: a pause still refuses the very next run.
     expect((await patch(stack, `/api/v1/experiments/${id}`, { status: 'paused' })).body['status']).toBe(
       'paused',

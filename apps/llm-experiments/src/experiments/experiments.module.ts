@@ -4,7 +4,8 @@ import { createCacheRedis, TwoLevelCache, type TwoLevelCacheOptions } from '@con
 import { DefinitionsService, LLM_CACHE } from './definitions.service.js';
 import { CoreBus, NATS_CONNECTION } from '@conduit/messaging';
 import { PerformanceRegistry } from '@conduit/observability';
-import { createServiceBreakers, SERVICE_CONFIG } from '@conduit/runtime';
+import { createServiceBreakers, outboxProviders, SERVICE_CONFIG } from '@conduit/runtime';
+import { EXPERIMENTS_SCHEMA } from '../migrations/index.js';
 import { register } from 'prom-client';
 import type { LlmExperimentsConfig } from '../config/llm-experiments.config.js';
 import { LocalAdapter } from '../providers/local.adapter.js';
@@ -94,6 +95,7 @@ class LlmInfrastructure implements OnModuleInit, OnApplicationShutdown {
     LlmInfrastructure,
     ProvidersRepository,
     ProvidersService,
+    ...outboxProviders(EXPERIMENTS_SCHEMA),
     DefinitionsService,
     ExperimentsRepository,
     ExperimentsService,

@@ -139,12 +139,20 @@ export class ExperimentsRepository {
     return (rowCount ?? 0) > 0;
   }
 
-  async insertRun(scope: TenantScope, run: RunRow): Promise<void> {
+  /** Stores a run and, in the same statement, its event in the outbox (relayed after commit). */
+  async insertRun(
+    scope: TenantScope,
+    run: RunRow,
+    event: { readonly subject: string; readonly msgId: string; readonly payload: unknown },
+  ): Promise<void> {
     await this.pool.query(
-      `INSERT INTO experiments.runs (id, org_id, experiment_id, unit_id, variant, served_by, provider_id, model,
-              source, fallback, latency_ms, input_tokens, output_tokens, cost, error_code, error_message, output,
-              created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+      `WITH r AS (
+         INSERT INTO experiments.runs (id, org_id, experiment_id, unit_id, variant, served_by, provider_id, model,
+                source, fallback, latency_ms, input_tokens, output_tokens, cost, error_code, error_message, output,
+                created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+       )
+       INSERT INTO experiments.outbox (subject, msg_id, payload) VALUES ($19, $20, $21)`,
       [
         run.id,
         scope.orgId,
@@ -164,6 +172,9 @@ export class ExperimentsRepository {
         run.error?.message ?? null,
         run.output,
         run.created_at,
+        event.subject,
+        event.msgId,
+        JSON.stringify(event.payload),
       ],
     );
   }

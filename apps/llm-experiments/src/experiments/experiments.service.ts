@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   LlmExperimentStatusChanged,
   LlmRunCompleted,
@@ -28,6 +28,7 @@ import { assignVariant } from './assignment.js';
 import { DefinitionsService } from './definitions.service.js';
 import { ExperimentsRepository } from './experiments.repository.js';
 import { MissingVariableError, renderTemplate } from './template.js';
+import { OutboxService } from '@conduit/runtime';
 
 /** Token of {@link ProviderCallsService} (built by a factory: it needs the cache and breakers). */
 export const PROVIDER_CALLS = Symbol('PROVIDER_CALLS');
@@ -54,14 +55,13 @@ export const costOf = (p: Provider, inputTokens: number, outputTokens: number): 
 
 @Injectable()
 export class ExperimentsService {
-  private readonly logger = new Logger(ExperimentsService.name);
-
   constructor(
     private readonly experiments: ExperimentsRepository,
     private readonly providers: ProvidersRepository,
     @Inject(PROVIDER_CALLS) private readonly calls: ProviderCallsService,
     private readonly publisher: EventPublisher,
     private readonly definitions: DefinitionsService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async create(scope: TenantScope, body: CreateExperimentBody): Promise<Experiment> {
@@ -258,37 +258,33 @@ export class ExperimentsService {
       error: failure ? { code: failure.code, message: failure.message } : null,
       created_at: now.toISOString(),
     };
-    await this.experiments.insertRun(scope, { ...run, created_at: now });
-    // Not awaited: the run is stored; the event follows (lost if JetStream is down — no outbox yet).
-    this.publisher
-      .publish(
-        LlmRunCompleted,
-        [scope.orgId],
-        {
-          version: 1,
-          org_id: scope.orgId,
-          run_id: run.id,
-          experiment_id: id,
-          unit_id: run.unit_id,
-          variant: run.variant,
-          served_by: run.served_by,
-          provider_id: run.provider_id,
-          model: run.model,
-          source: run.source,
-          cache_hit: run.cache_hit,
-          fallback: run.fallback,
-          latency_ms: run.latency_ms,
-          input_tokens: run.input_tokens,
-          output_tokens: run.output_tokens,
-          cost: run.cost,
-          error: run.error,
-          occurred_at: run.created_at,
-        },
-        { msgId: `llm.run.completed:${run.id}` },
-      )
-      .catch((error: unknown) =>
-        this.logger.warn(`run ${run.id}: event not published: ${(error as Error).message}`),
-      );
+    const event = LlmRunCompleted.schema.parse({
+      version: 1,
+      org_id: scope.orgId,
+      run_id: run.id,
+      experiment_id: id,
+      unit_id: run.unit_id,
+      variant: run.variant,
+      served_by: run.served_by,
+      provider_id: run.provider_id,
+      model: run.model,
+      source: run.source,
+      cache_hit: run.cache_hit,
+      fallback: run.fallback,
+      latency_ms: run.latency_ms,
+      input_tokens: run.input_tokens,
+      output_tokens: run.output_tokens,
+      cost: run.cost,
+      error: run.error,
+      occurred_at: run.created_at,
+    });
+    // The run and its event commit together; the outbox relays the event after commit.
+    await this.experiments.insertRun(
+      scope,
+      { ...run, created_at: now },
+      { subject: LlmRunCompleted.subject(scope.orgId), msgId: `llm.run.completed:${run.id}`, payload: event },
+    );
+    this.outbox.flushSoon();
     if (!served && failure) throw new RpcError('unavailable', `run ${run.id} failed: ${failure.message}`);
     return run;
   }
