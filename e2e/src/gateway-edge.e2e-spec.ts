@@ -175,7 +175,20 @@ describe('gateway edge: keys, rate limits, response cache, performance endpoints
         // Two live replicas, each with floor(5 / 2) = 2 of the user's burst: 4 in all, never more than 5.
         expect(statuses.filter((s) => s === 200)).toHaveLength(4);
         expect(statuses.filter((s) => s === 429)).toHaveLength(6);
-        const perf = await admin('/performance/health');
+        // Each replica's Redis client notices the closed socket on its own schedule.
+        type Perf = Record<
+          string,
+          { replicas: { sections: Record<string, { redisConnected?: boolean }> }[] }
+        >;
+        let perf = await admin('/performance/health');
+        await until(async () => {
+          perf = await admin('/performance/health');
+          const replicas = (perf.body['services'] as Perf)['gateway']?.replicas ?? [];
+          return (
+            replicas.length === 2 &&
+            replicas.every((r) => r.sections['rate_limiter']?.redisConnected === false)
+          );
+        }, 5_000);
         const gateways = (
           perf.body['services'] as Record<string, { replicas: { sections: Record<string, unknown> }[] }>
         )['gateway'];
