@@ -67,6 +67,7 @@ export type {
 export { DeviceRequests } from './device/device.requests.js';
 export {
   BREAKER_STATE_SUBJECT,
+  DEVICE_RECORD_EVENTS,
   DeviceCommandTransitioned,
   DeviceDeleted,
   DeviceRegistered,
@@ -202,3 +203,4 @@ export type {
 } from './llm/llm.schemas.js';
 export { LlmRequests } from './llm/llm.requests.js';
 export { LlmExperimentStatusChanged, LlmRunCompleted } from './llm/llm.events.js';
+export { GATEWAY_PRESENCE_SUBJECT, PERFORMANCE_SUBJECT } from './platform/platform.events.js';

@@ -1,8 +1,14 @@
 export { SERVICE_CONFIG, ServiceRuntimeModule, messagingOptions } from './runtime.module.js';
 export type { RuntimeDatabase, RuntimeOptions } from './runtime.module.js';
 export { runService } from './run-service.js';
-export { PERFORMANCE_SUBJECT, PerformanceResponder } from './performance.responder.js';
+export { PerformanceResponder } from './performance.responder.js';
 export type { PerformanceSnapshot } from './performance.responder.js';
-export { OUTBOX_SCHEMA, OutboxRepository, OutboxService, outboxProviders } from './outbox/index.js';
+export {
+  OUTBOX_SCHEMA,
+  OutboxRepository,
+  OutboxService,
+  outboxProviders,
+  subjectSql,
+} from './outbox/index.js';
 export type { OutboxEvent } from './outbox/index.js';
 export { createServiceBreakers } from './breakers.js';

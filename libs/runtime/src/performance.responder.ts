@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { BaseConfig } from '@conduit/config';
+import { PERFORMANCE_SUBJECT } from '@conduit/contracts';
 import { poolStats } from '@conduit/database';
 import { CoreBus, JetStreamConsumers, MessagingHealth } from '@conduit/messaging';
 import { PerformanceRegistry } from '@conduit/observability';
 import { DataSource } from 'typeorm';
 import { SERVICE_CONFIG } from './tokens.js';
-
-/** Core NATS subject every replica of every service answers with its performance snapshot. */
-export const PERFORMANCE_SUBJECT = 'conduit.perf.health';
 
 /** One replica's answer. */
 export interface PerformanceSnapshot {

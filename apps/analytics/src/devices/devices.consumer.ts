@@ -1,5 +1,11 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DeviceDeleted, DeviceRegistered, DeviceStatusChanged, DeviceUpdated } from '@conduit/contracts';
+import {
+  DEVICE_RECORD_EVENTS,
+  DeviceDeleted,
+  DeviceRegistered,
+  DeviceStatusChanged,
+  DeviceUpdated,
+} from '@conduit/contracts';
 import { isDatabaseUnavailable } from '@conduit/database';
 import { JetStreamConsumers, type ReceivedEvent } from '@conduit/messaging';
 import { z } from 'zod';
@@ -22,7 +28,7 @@ export class DevicesConsumer implements OnApplicationBootstrap {
     await this.consumers.run({
       stream: DeviceRegistered.stream,
       durable: 'analytics-devices',
-      filterSubject: 'device.*.*.*',
+      filterSubject: DEVICE_RECORD_EVENTS,
       schema: z.unknown(),
       batch: { maxMessages: 100, maxWaitMs: 50 },
       handle: (events) => this.devices.apply(toChanges(events)),

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CommandStatus, type ListCommandsQuery } from '@conduit/contracts';
+import {
+  DeviceCommandTransitioned,
+  DeviceStateReported,
+  type CommandStatus,
+  type ListCommandsQuery,
+} from '@conduit/contracts';
 import { rowsOf, type TenantScope } from '@conduit/database';
+import { subjectSql } from '@conduit/runtime';
 
 /** A stored command, camelCase. */
 export interface CommandRow {
@@ -131,13 +137,13 @@ const ISO = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T
 
 /**
  * The outbox rows of a command's transitions (`steps`: status, reason, ord): the payload of
- * `DeviceCommandTransitioned` (contracts; the e2e suite parses them with its schema), built by Postgres in the statement that makes the change.
+ * {@link DeviceCommandTransitioned} (the e2e suite parses them with its schema), built by Postgres in the statement that makes the change.
  * A command passes through each status at most once, so (command, status) names the event; a
  * relay repeated after a crash is dropped by the stream's duplicate window.
  */
 const TRANSITION_EVENTS = (row: string, previous: string, at: string) => `
   INSERT INTO device.outbox (subject, msg_id, payload)
-  SELECT 'device.' || ${row}.org_id || '.' || ${row}.device_id || '.command.' || steps.s,
+  SELECT ${subjectSql(DeviceCommandTransitioned.subject, `${row}.org_id`, `${row}.device_id`, 'steps.s')},
          'device.command:' || ${row}.id || ':' || steps.s,
          jsonb_build_object('version', 1, 'org_id', ${row}.org_id, 'device_id', ${row}.device_id,
            'command_id', ${row}.id, 'action', ${row}.action, 'status', steps.s,
@@ -145,7 +151,7 @@ const TRANSITION_EVENTS = (row: string, previous: string, at: string) => `
            'reason', steps.r, 'attempts', ${row}.attempts, 'occurred_at', ${ISO(at)})
     FROM ${row}, steps ORDER BY steps.ord`;
 
-/** Merges vendor-reported state into the shadow and publishes `DeviceStateReported`. */
+/** Merges vendor-reported state into the shadow and publishes {@link DeviceStateReported}. */
 const REPORTED_STATE = (row: string, reported: string, at: string) => `
 st AS (
   INSERT INTO device.device_state (org_id, device_id, reported, reported_at)
@@ -154,7 +160,7 @@ st AS (
     SET reported = device.device_state.reported || EXCLUDED.reported, reported_at = EXCLUDED.reported_at
 ), stev AS (
   INSERT INTO device.outbox (subject, msg_id, payload)
-  SELECT 'device.' || ${row}.org_id || '.' || ${row}.device_id || '.state',
+  SELECT ${subjectSql(DeviceStateReported.subject, `${row}.org_id`, `${row}.device_id`)},
          'device.state:' || ${row}.id || ':' || (extract(epoch FROM ${at}) * 1000)::bigint,
          jsonb_build_object('version', 1, 'org_id', ${row}.org_id, 'device_id', ${row}.device_id,
            'reported', ${reported}, 'command_id', ${row}.id, 'occurred_at', ${ISO(at)})

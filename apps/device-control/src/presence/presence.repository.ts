@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { DeviceStatusChanged } from '@conduit/contracts';
+import { subjectSql } from '@conduit/runtime';
 import { DataSource } from 'typeorm';
 
 /** Devices heard from: org, device and when (the time JetStream received their telemetry). */
@@ -12,7 +14,7 @@ export interface Sighting {
 // exactly when the change commits. Rows are locked in key order: replicas never deadlock.
 const STATUS_EVENT = (status: string) => `
   INSERT INTO device.outbox (subject, msg_id, payload)
-  SELECT 'device.' || c.org_id || '.' || c.id || '.status_changed',
+  SELECT ${subjectSql(DeviceStatusChanged.subject, 'c.org_id', 'c.id')},
          c.org_id || '.' || c.id || '.${status}.' || (extract(epoch FROM c.last_seen) * 1000)::bigint,
          jsonb_build_object(
            'version', 1, 'org_id', c.org_id, 'device_id', c.id, 'status', '${status}',

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import type { TwoLevelCache } from '@conduit/caching';
 import { CoreBus } from '@conduit/messaging';
 import { RESPONSE_CACHE } from './gateway-cache.module.js';
+import { DEVICE_RECORD_EVENTS } from '@conduit/contracts';
 
 /** A cached response body. */
 export interface CachedResponse {
@@ -20,8 +21,6 @@ export const bodyBytes = (entry: CachedResponse): Buffer => {
   return bytes;
 };
 
-/** Core-NATS view of the DEVICE stream's subjects: `device.<orgId>.<deviceId>.<event>`. */
-const DEVICE_EVENTS = 'device.*.*.*';
 /** One replica handles each event; its invalidation reaches the others' L1 over the cache's own broadcast. */
 const QUEUE = 'gateway-response-cache';
 
@@ -49,7 +48,8 @@ export class ResponseCacheService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.unsubscribe = this.bus.subscribe(
-      DEVICE_EVENTS,
+      // Core-NATS view of the DEVICE stream's record events: `device.<orgId>.<deviceId>.<event>`.
+      DEVICE_RECORD_EVENTS,
       (_event, subject) => {
         const [, orgId, deviceId] = subject.split('.');
         if (orgId && deviceId) void this.invalidateDevice(orgId, deviceId);

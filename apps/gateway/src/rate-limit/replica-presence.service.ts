@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CoreBus } from '@conduit/messaging';
+import { GATEWAY_PRESENCE_SUBJECT } from '@conduit/contracts';
 
 /** Core NATS subject gateway replicas announce themselves on. */
-export const PRESENCE_SUBJECT = 'conduit.presence.gateway';
 const INTERVAL_MS = 1_000;
 /** A replica not heard from for this long is counted as gone. */
 const EXPIRY_MS = 3_500;
@@ -31,13 +31,13 @@ export class ReplicaPresence implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.seen.set(this.id, Date.now());
-    this.unsubscribe = this.bus.subscribe<Beacon>(PRESENCE_SUBJECT, (beacon) => {
+    this.unsubscribe = this.bus.subscribe<Beacon>(GATEWAY_PRESENCE_SUBJECT, (beacon) => {
       if (typeof beacon.id !== 'string' || beacon.id === this.id) return;
       if (beacon.leaving) this.seen.delete(beacon.id);
       else this.seen.set(beacon.id, Date.now());
       if (beacon.hello) this.announce();
     });
-    this.bus.publish(PRESENCE_SUBJECT, { id: this.id, hello: true } satisfies Beacon);
+    this.bus.publish(GATEWAY_PRESENCE_SUBJECT, { id: this.id, hello: true } satisfies Beacon);
     this.timer = setInterval(() => this.announce(), INTERVAL_MS);
     this.timer.unref();
   }
@@ -57,11 +57,11 @@ export class ReplicaPresence implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     clearInterval(this.timer);
     this.unsubscribe?.();
-    this.bus.publish(PRESENCE_SUBJECT, { id: this.id, leaving: true } satisfies Beacon);
+    this.bus.publish(GATEWAY_PRESENCE_SUBJECT, { id: this.id, leaving: true } satisfies Beacon);
   }
 
   private announce(): void {
     this.seen.set(this.id, Date.now());
-    this.bus.publish(PRESENCE_SUBJECT, { id: this.id } satisfies Beacon);
+    this.bus.publish(GATEWAY_PRESENCE_SUBJECT, { id: this.id } satisfies Beacon);
   }
 }

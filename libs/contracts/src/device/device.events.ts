@@ -4,6 +4,13 @@ import { commandStatusSchema, deviceSchema, deviceStatusSchema } from './device.
 
 // WARNING: subjects and payload fields are wire names: external consumers bind to them.
 
+/**
+ * Wildcard of the events about a device record itself — `registered`, `updated`, `deleted`,
+ * `status_changed`, `state` (`device.<org>.<device>.<event>`) — and not of its commands
+ * (`….command.<status>`, one token more).
+ */
+export const DEVICE_RECORD_EVENTS = 'device.*.*.*';
+
 /** `device.<orgId>.<deviceId>.registered`: a device was added to the registry. */
 export const DeviceRegistered = defineEvent({
   stream: 'DEVICE',

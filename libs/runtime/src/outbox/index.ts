@@ -5,6 +5,7 @@ import { OutboxService } from './outbox.service.js';
 export { OUTBOX_SCHEMA, OutboxRepository } from './outbox.repository.js';
 export type { OutboxEvent } from './outbox.repository.js';
 export { OutboxService } from './outbox.service.js';
+export { subjectSql } from './subject-sql.js';
 
 /**
  * The providers of a service's transactional outbox on `<schema>.outbox`: list them in the one
