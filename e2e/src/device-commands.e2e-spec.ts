@@ -321,9 +321,21 @@ describe('device commands', () => {
       expect(state).toMatchObject({ reported: { on: false }, desired: { on: false }, delta: {} });
 
       const unanswered = await send(silent.id, { action: 'ping' });
+      // Another device acking it on its own topic (it can publish there) moves nothing: an ack
+      // counts only from the device the command is for.
+      await sim.publishAsync(
+        `devices/${lamp.externalId}/acks`,
+        JSON.stringify({
+          command_id: unanswered.body['command_id'],
+          status: 'succeeded',
+          state: { on: true },
+        }),
+        { qos: 1 },
+      );
       const timedOut = await settled(silent.id, unanswered.body['command_id'] as string);
       expect(timedOut.status).toBe('timeout');
       expect(timedOut.history.map((h) => h.status)).toEqual(['queued', 'sent', 'timeout']);
+      expect((await call(`/api/v1/devices/${silent.id}/state`)).body['reported']).toEqual({});
     } finally {
       await sim.endAsync();
     }

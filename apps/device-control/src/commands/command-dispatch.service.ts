@@ -20,6 +20,8 @@ import {
 
 const MAX_RETRY_DELAY_MS = 60_000;
 const SWEEP_BATCH = 200;
+/** Command ids are UUIDs (the column type): anything else in an ack names no command. */
+const COMMAND_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The breaker of a command's dependency: the vendor integration at the device's site. Sites are
@@ -260,9 +262,14 @@ export class CommandDispatchService implements OnApplicationBootstrap, BeforeApp
 
   /** An acknowledgement from a vendor that answers asynchronously (MQTT). */
   private async onAck(vendor: string, ack: VendorAck): Promise<void> {
+    if (!COMMAND_ID.test(ack.commandId)) {
+      this.logger.debug(`${vendor} ack from ${ack.externalId} ignored: ${ack.commandId} is no command id`);
+      return;
+    }
     const { ackTimeoutMs } = this.config.service.commands;
     const final: CommandStatus[] = ack.outcome === 'delivered' ? [] : [ack.outcome];
     const common = {
+      sender: { vendor, externalId: ack.externalId },
       reason: ack.reason ?? null,
       reported: ack.reported,
       ackDeadline: final.length ? null : new Date(Date.now() + ackTimeoutMs),
@@ -278,7 +285,9 @@ export class CommandDispatchService implements OnApplicationBootstrap, BeforeApp
       for (const path of paths) {
         if (await this.move(ack.commandId, path)) return;
       }
-      this.logger.debug(`${vendor} ack for ${ack.commandId} ignored (unknown, or already final)`);
+      this.logger.debug(
+        `${vendor} ack for ${ack.commandId} from ${ack.externalId} ignored (unknown, already final, or not that device's)`,
+      );
     } catch (error) {
       this.logger.warn(`${vendor} ack for ${ack.commandId} not recorded: ${String(error)}`);
     }

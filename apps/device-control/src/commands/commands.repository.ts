@@ -68,6 +68,12 @@ export interface Transition {
   readonly nextAttemptAt?: Date | null;
   /** State the vendor reported back, merged into the device's `reported` state. */
   readonly reported?: Readonly<Record<string, unknown>>;
+  /**
+   * Who reported it, for changes a device reports itself (an MQTT ack): applied only if the
+   * command is for that vendor and for the device with that external id. Otherwise any device
+   * able to publish on its own ack topic could move another device's (or org's) commands.
+   */
+  readonly sender?: { readonly vendor: string; readonly externalId: string };
 }
 
 /** Keyset position in a device's command list. */
@@ -196,7 +202,11 @@ SELECT * FROM ins`;
 // reported state. Autocommit: no BEGIN/COMMIT round trips.
 const TRANSITION_SQL = `
 WITH before AS (
-  SELECT id, status FROM device.commands WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE
+  SELECT c.id, c.status FROM device.commands c
+   WHERE c.id = $1 AND c.status = ANY($2::text[])
+     AND ($12::text IS NULL OR (c.vendor = $12 AND EXISTS (
+           SELECT 1 FROM device.devices d WHERE d.org_id = c.org_id AND d.id = c.device_id AND d.external_id = $13)))
+     FOR UPDATE OF c
 ), upd AS (
   UPDATE device.commands c SET status = $3, reason = $4, attempts = c.attempts + $5,
          ack_deadline = $6, next_attempt_at = $7, updated_at = $8
@@ -327,6 +337,8 @@ export class CommandsRepository {
       change.to,
       reasons,
       reported,
+      change.sender?.vendor ?? null,
+      change.sender?.externalId ?? null,
     ]);
     return rows[0] ? fromRaw(rows[0]) : null;
   }

@@ -25,6 +25,11 @@ const schema = {
   DEVICE_COMMAND_CONCURRENCY: envInt(1, 1_000),
   /** MQTT broker of the `mqtt` vendor integration. */
   MQTT_URL: z.string().regex(/^mqtts?:\/\/.+/, 'an mqtt:// or mqtts:// URL'),
+  /**
+   * Replicas subscribe to device acks as one MQTT shared subscription of this group, so each ack
+   * is handled by one replica; empty: every replica gets every ack (a broker without `$share`).
+   */
+  MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ or - (or empty)'),
   /** Vendor breakers (one per vendor and site): per-call time-out and opening rules. */
   VENDOR_BREAKER_TIMEOUT_MS: envInt(10, 120_000),
   VENDOR_BREAKER_ERROR_PERCENT: envInt(1, 100),
@@ -48,6 +53,7 @@ const defaults = {
   DEVICE_COMMAND_ANSWER_WAIT_MS: '250',
   DEVICE_COMMAND_CONCURRENCY: '32',
   MQTT_URL: 'mqtt://127.0.0.1:1883',
+  MQTT_SHARED_GROUP: 'device-control',
   VENDOR_BREAKER_TIMEOUT_MS: '3000',
   VENDOR_BREAKER_ERROR_PERCENT: '50',
   VENDOR_BREAKER_VOLUME: '5',
@@ -78,6 +84,7 @@ export const deviceControlConfigDefinition = {
     },
     vendors: {
       mqttUrl: env.MQTT_URL,
+      mqttSharedGroup: env.MQTT_SHARED_GROUP,
       breaker: {
         timeoutMs: env.VENDOR_BREAKER_TIMEOUT_MS,
         errorThresholdPercentage: env.VENDOR_BREAKER_ERROR_PERCENT,

@@ -41,9 +41,14 @@ async function startDevice(externalId: string, reply: (cmd: DeviceCommand) => (s
 }
 
 /** The adapter, started, and stopped when the test's scope ends (even after a failed assertion). */
-async function startSut(url = BROKER, connectTimeoutMs?: number) {
+async function startSut(url = BROKER, connectTimeoutMs?: number, sharedGroup?: string) {
   const acks: VendorAck[] = [];
-  const sut = new MqttAdapter({ url, connectTimeoutMs, clientId: `device-control-test-${randomUUID()}` });
+  const sut = new MqttAdapter({
+    url,
+    connectTimeoutMs,
+    sharedGroup,
+    clientId: `device-control-test-${randomUUID()}`,
+  });
   await sut.start((ack) => acks.push(ack));
   return { sut, acks, [Symbol.asyncDispose]: () => sut.stop() };
 }
@@ -75,6 +80,29 @@ const never = new AbortController().signal;
 describe(MqttAdapter.name, () => {
   afterEach(() => {
     vi.restoreAllMocks();
+  });
+
+  it('replicas in one shared group get each ack once between them; without a group each gets all', async () => {
+    const externalId = `ext-${randomUUID()}`;
+    await using _device = await startDevice(externalId, (c) => [
+      { command_id: c.command_id, status: 'succeeded' },
+    ]);
+    const group = `g-${randomUUID().slice(0, 8)}`;
+    await using a = await startSut(BROKER, undefined, group);
+    await using b = await startSut(BROKER, undefined, group);
+    await using plain = await startSut();
+    const sent = Array.from({ length: 10 }, () => command({ externalId }));
+
+    for (const cmd of sent) await a.sut.deliver(cmd, never);
+
+    await expect.poll(() => a.acks.length + b.acks.length, { timeout: 5_000 }).toBe(sent.length);
+    await expect.poll(() => plain.acks.length, { timeout: 5_000 }).toBe(sent.length);
+    await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive by now
+    const shared = [...a.acks, ...b.acks].map((ack) => ack.commandId);
+    expect(shared.sort()).toEqual(sent.map((c) => c.commandId).sort());
+    // The broker spreads the group's messages over its members.
+    expect(a.acks.length).toBeGreaterThan(0);
+    expect(b.acks.length).toBeGreaterThan(0);
   });
 
   it('publishes the command to the device and passes its acks on with the command id and state', async () => {

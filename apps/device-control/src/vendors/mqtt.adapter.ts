@@ -39,6 +39,12 @@ export interface MqttAdapterOptions {
   readonly connectTimeoutMs?: number;
   /** Pause between reconnection attempts; 1000 ms by default. */
   readonly reconnectPeriodMs?: number;
+  /**
+   * Subscribe to acks as `$share/<group>/devices/+/acks` (MQTT shared subscription, Mosquitto
+   * ≥ 2, EMQX, HiveMQ): the broker hands each ack to one member of the group, so N replicas do
+   * not each record it. Unset: a plain subscription, every replica gets every ack.
+   */
+  readonly sharedGroup?: string;
 }
 
 interface PendingPublish {
@@ -63,8 +69,11 @@ export class MqttAdapter implements VendorAdapter {
   private readonly pending = new Set<PendingPublish>();
   private client: MqttClient | undefined;
   private onAck: (ack: VendorAck) => void = () => undefined;
+  private readonly acksFilter: string;
 
-  constructor(private readonly options: MqttAdapterOptions) {}
+  constructor(private readonly options: MqttAdapterOptions) {
+    this.acksFilter = options.sharedGroup ? `$share/${options.sharedGroup}/${ACKS_FILTER}` : ACKS_FILTER;
+  }
 
   /**
    * Connects and subscribes to acks. Resolves once the first connection is subscribed or the first
@@ -91,8 +100,8 @@ export class MqttAdapter implements VendorAdapter {
     client.on('connect', () => {
       this.logger.log(`connected to ${this.brokerLabel()}`);
       reachable = true;
-      client.subscribe(ACKS_FILTER, { qos: 1 }, (error) => {
-        if (error) this.logger.error(`subscribing to ${ACKS_FILTER} failed: ${error.message}`);
+      client.subscribe(this.acksFilter, { qos: 1 }, (error) => {
+        if (error) this.logger.error(`subscribing to ${this.acksFilter} failed: ${error.message}`);
         firstAttemptDone?.();
       });
     });

@@ -27,8 +27,7 @@ class BreakerReporting implements OnModuleInit {
   providers: [
     {
       provide: VENDOR_ADAPTERS,
-      useFactory: (config: DeviceControlConfig) =>
-        createVendorAdapters({ mqttUrl: config.service.vendors.mqttUrl }),
+      useFactory: (config: DeviceControlConfig) => createVendorAdapters(config.service.vendors),
       inject: [SERVICE_CONFIG],
     },
     {
