@@ -152,7 +152,12 @@ export type {
   UpdateAlertRuleBody,
 } from './analytics/analytics.schemas.js';
 export { AnalyticsRequests } from './analytics/analytics.requests.js';
-export { AlertAcknowledged, AlertRaised, AlertResolved } from './analytics/analytics.events.js';
+export {
+  AlertAcknowledged,
+  AlertEscalated,
+  AlertRaised,
+  AlertResolved,
+} from './analytics/analytics.events.js';
 export {
   EXPERIMENT_STATUSES,
   METRIC_KINDS,

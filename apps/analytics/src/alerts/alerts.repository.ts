@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import {
   AlertAcknowledged,
+  AlertEscalated,
   AlertRaised,
   AlertResolved,
+  SEVERITIES,
   type Alert,
   type ListAlertsQuery,
   type Severity,
@@ -82,7 +84,7 @@ export type AlertActionResult =
 
 /**
  * Alerts and their lifecycle. Every change writes its ALERTS event to the outbox in the same
- * transaction (`alert.<org>.raised|acknowledged|resolved`, `Nats-Msg-Id` `<alert id>.<event>`), so
+ * transaction (`alert.<org>.raised|escalated|acknowledged|resolved`, `Nats-Msg-Id` `<alert id>.<event>`), so
  * an event is published exactly when its change commits, and a re-relay is dropped as a duplicate.
  */
 @Injectable()
@@ -131,12 +133,43 @@ export class AlertsRepository {
     return { id: open[0]?.id ?? a.id, created: false };
   }
 
-  /** Raises the severity of an open alert (no event: the issue defines raised/acknowledged/resolved). */
-  async escalate(tx: EntityManager, scope: TenantScope, id: string, severity: Severity): Promise<void> {
-    await tx.query(
-      `UPDATE analytics.alerts SET severity = $3 WHERE org_id = $1 AND id = $2 AND status <> 'resolved'`,
-      [scope.orgId, id, severity],
+  /**
+   * Raises the severity of an open alert to `severity` and publishes `alert.<org>.escalated`
+   * (`Nats-Msg-Id` `<alert id>.escalated.<severity>`: an alert reaches each severity once).
+   * Nothing happens when it is resolved or already at least that severe.
+   */
+  async escalate(
+    tx: EntityManager,
+    scope: TenantScope,
+    id: string,
+    severity: Severity,
+  ): Promise<Alert | undefined> {
+    const rows = rowsOf<AlertRow & { previous_severity: Severity }>(
+      await tx.query(
+        `UPDATE analytics.alerts a SET severity = $3
+           FROM (SELECT id, severity FROM analytics.alerts WHERE org_id = $1 AND id = $2 FOR UPDATE) before
+          WHERE a.org_id = $1 AND a.id = before.id AND a.status <> 'resolved'
+            AND array_position($4::text[], a.severity) < array_position($4::text[], $3::text)
+          RETURNING ${COLUMNS.split(',')
+            .map((c) => `a.${c.trim()}`)
+            .join(', ')}, before.severity AS previous_severity`,
+        [scope.orgId, id, severity, SEVERITIES],
+      ),
     );
+    const row = rows[0];
+    if (!row) return undefined;
+    const alert = toAlert(row);
+    await this.outbox.add(tx, {
+      subject: AlertEscalated.subject(alert.org_id),
+      msgId: `${alert.id}.escalated.${alert.severity}`,
+      payload: {
+        version: 1,
+        alert,
+        previous_severity: row.previous_severity,
+        occurred_at: new Date().toISOString(),
+      },
+    });
+    return alert;
   }
 
   /** Resolves an open alert by `by` (a user id, `auto`, `rule-deleted`); a resolved one is left alone. */

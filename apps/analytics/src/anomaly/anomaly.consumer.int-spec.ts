@@ -17,6 +17,7 @@ import { AnomalyConsumer, type TelemetryMessage } from './anomaly.consumer.js';
 import { AnomalyDetectorService } from './anomaly-detector.service.js';
 import { SeriesRepository } from './series.repository.js';
 import { OutboxRepository, OutboxService } from '@conduit/runtime';
+import { AlertEscalated } from '@conduit/contracts';
 
 const PGBOUNCER = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:6432/conduit_test';
 const DIRECT = process.env['MIGRATION_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/conduit_test';
@@ -172,6 +173,61 @@ describe(AnomalyConsumer.name, () => {
     // And another restart while the breach goes on: still one alert.
     expect((await replica().process([message('dev-restart', [95, 95, 95, 95], 43)])).raised).toBe(0);
     expect((await alertRows('dev-restart')).filter((a) => a.source === 'rule')).toHaveLength(1);
+  });
+
+  it('escalates an open alert step by step while the breach lasts, publishing alert.<org>.escalated for each', async () => {
+    await rules.create(
+      { orgId },
+      {
+        name: 'escalating',
+        metric: 'temp',
+        scope: { device_ids: ['dev-escalate'] },
+        condition: { op: 'gt', threshold: 80 },
+        mode: { type: 'simple' },
+        severity: 'minor',
+        cooldown_seconds: 0,
+        escalation: [
+          { after_seconds: 5, severity: 'major' },
+          { after_seconds: 10, severity: 'critical' },
+        ],
+        auto_resolve_after: 3,
+        enabled: true,
+      },
+    );
+    const sut = replica();
+    const normal = Array.from({ length: 40 }, (_, i) => 20 + (i % 3));
+    await sut.process([message('dev-escalate', normal, 0)]);
+    // Breaching from second 40: raised at 40, major from 45, critical from 50.
+    expect((await sut.process([message('dev-escalate', [95, 95, 95], 40)])).raised).toBe(1);
+    expect((await alertRows('dev-escalate'))[0]?.severity).toBe('minor');
+    const late = message('dev-escalate', [95, 95, 95, 95], 44);
+    await sut.process([late]);
+    expect((await alertRows('dev-escalate'))[0]?.severity).toBe('major');
+    // A restarted replica goes on from the committed state; a redelivery changes nothing.
+    await replica().process([late, message('dev-escalate', [95, 95, 95], 49)]);
+    await sut.process([message('dev-escalate', [95, 95], 52)]);
+    expect(await alertRows('dev-escalate')).toEqual([
+      { source: 'rule', status: 'active', resolved_by: null, severity: 'critical' },
+    ]);
+
+    // Relayed after each commit (and here): both events are on ALERTS, in order.
+    await outbox.flush();
+    const subject = `alert.${orgId}.escalated`;
+    // STREAM.MSG.GET takes `next_by_subj`; nats.js types it for the direct API only.
+    const firstOf = { seq: 0, next_by_subj: subject } as unknown as Parameters<
+      Messaging['jsm']['streams']['getMessage']
+    >[1];
+    const first = await messaging.jsm.streams.getMessage('ALERTS', firstOf);
+    const last = await messaging.jsm.streams.getMessage('ALERTS', { last_by_subj: subject });
+    const events = [first, last].map((m) => AlertEscalated.schema.parse(m?.json()));
+    expect(first?.seq).toBeLessThan(last?.seq ?? 0);
+    expect(events.map((e) => [e.previous_severity, e.alert.severity])).toEqual([
+      ['minor', 'major'],
+      ['major', 'critical'],
+    ]);
+    expect(events[1]?.alert).toMatchObject({ device_id: 'dev-escalate', status: 'active' });
+    const info = await messaging.jsm.streams.info('ALERTS', { subjects_filter: subject });
+    expect(info.state.subjects).toEqual({ [subject]: 2 });
   });
 
   it('two replicas taking turns keep one consistent state (versions): one alert, resolved once', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../core/contract.js';
-import { alertSchema } from './analytics.schemas.js';
+import { alertSchema, severitySchema } from './analytics.schemas.js';
 
 // WARNING: subjects and payload fields are wire names: external consumers bind to them.
 
@@ -18,6 +18,19 @@ export const AlertRaised = defineEvent({
   subject: (orgId: string) => `alert.${orgId}.raised`,
   filter: 'alert.*.raised',
   schema: payload,
+});
+
+/**
+ * `alert.<orgId>.escalated`: an open alert's breach lasted long enough for a rule's escalation
+ * step; `alert.severity` is the new severity, `previous_severity` the one it had.
+ */
+export const AlertEscalated = defineEvent({
+  stream: 'ALERTS',
+  type: 'alert.escalated',
+  version: 1,
+  subject: (orgId: string) => `alert.${orgId}.escalated`,
+  filter: 'alert.*.escalated',
+  schema: payload.extend({ previous_severity: severitySchema }),
 });
 
 /** `alert.<orgId>.acknowledged`: a user acknowledged an active alert (`acknowledged_by`, `_at` set). */
