@@ -136,8 +136,17 @@ describe('traces across every hop', () => {
     traceparents.length = 0;
     const sent = await call(path, { action: 'set_state', params: { on: true } });
     expect(sent.body['status']).toBe('succeeded');
-    const { root, spans } = await traceOf(path, (inTrace) =>
-      inTrace.some((s) => s.serviceName === 'device-control' && s.kind === 'client' && !isPgQuery(s)),
+    // Each service exports in its own batches: wait for the RPC server span too, which ends
+    // after the vendor call it contains.
+    const { root, spans } = await traceOf(
+      path,
+      (inTrace) =>
+        inTrace.some((s) => s.serviceName === 'device-control' && s.kind === 'client' && !isPgQuery(s)) &&
+        inTrace.some(
+          (s) =>
+            s.kind === 'server' &&
+            s.attributes['messaging.destination.name'] === 'svc.device.commands.create',
+        ),
     );
     const rpcClient = spans.find(
       (s) =>

@@ -1,4 +1,5 @@
-// Loaded with `node --import` before main.js so OpenTelemetry hooks pg, http and fastify first.
+// Loaded with `node --import` before main.js so OpenTelemetry hooks pg, ioredis, undici and outgoing http first.
 import { startTracingFromEnv } from '@conduit/tracing';
 
-await startTracingFromEnv('telemetry');
+// Incoming HTTP server spans come from @conduit/observability's Fastify hooks (cheaper).
+await startTracingFromEnv('telemetry', { incomingHttp: false });

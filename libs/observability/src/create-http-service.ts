@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { requestIdOf } from './request-id.js';
+import { installServerSpans } from './server-span.js';
 
 /** Options of {@link createHttpService}. */
 export interface HttpServiceOptions {
@@ -34,7 +35,8 @@ export interface HttpServiceOptions {
 /**
  * Creates a Nest app on Fastify (logs buffered until the pino logger is attached), lets
  * `beforeListen` add routes, and listens on `host:port`. Request ids: the caller's
- * `x-request-id` when acceptable, else a UUID (see `LoggingModule`).
+ * `x-request-id` when acceptable, else a UUID (see `LoggingModule`). Every request but probes runs
+ * in its HTTP server span (see `installServerSpans`).
  *
  * Shutdown: on SIGTERM/SIGINT it stops accepting connections, lets in-flight requests finish,
  * runs every Nest shutdown hook (`onModuleDestroy`, `beforeApplicationShutdown`,
@@ -55,6 +57,8 @@ export async function createHttpService(
     // Behind the ingress, the client address is in X-Forwarded-For.
     trustProxy: true,
   });
+  // First of all hooks: everything after runs inside the request's server span.
+  installServerSpans(adapter.getInstance());
   // Before NestFactory.create (which registers middie): hooks added later through
   // `addEarlyRequestHook` run ahead of every Nest middleware.
   const early: EarlyRequestHook[] = [];

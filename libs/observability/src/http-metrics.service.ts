@@ -1,11 +1,12 @@
 import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { Histogram, register } from 'prom-client';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import { RouteStatsWindow } from './route-stats.js';
+import { requestContextOf } from './server-span.js';
 
 /** Probes and scrapes are not logged: they would drown everything else. */
 const QUIET_ROUTES = new Set(['/health', '/readyz', '/metrics']);
@@ -27,9 +28,8 @@ const histogram =
 
 /**
  * Installs three Fastify hooks on the app's instance at module init (through `HttpAdapterHost`;
- * nothing to call by hand). `onRequest`: echoes the request id as `x-request-id`, and puts the
- * route pattern on the active HTTP server span (`http.route`, name `GET /devices/:id`), which
- * the http instrumentation cannot know. `onResponse`: observes
+ * nothing to call by hand). `onRequest`: echoes the request id as `x-request-id` (the server
+ * span, named by route, is `installServerSpans`'). `onResponse`: observes
  * `http_server_request_duration_seconds{method,route,status_code}` — `route` is the pattern
  * (`/devices/:id`), never the raw URL, so cardinality stays bounded; no route matched gives
  * `unmatched` — and writes one `request completed` log line (not for /health, /readyz, /metrics).
@@ -53,12 +53,6 @@ export class HttpMetricsService implements OnModuleInit {
     if (typeof fastify?.addHook !== 'function') return;
     fastify.addHook('onRequest', (request, reply, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
-      const route = request.routeOptions.url;
-      const span = trace.getActiveSpan();
-      if (route && span?.isRecording()) {
-        span.setAttribute('http.route', route);
-        span.updateName(`${request.method} ${route}`);
-      }
       done();
     });
     // The time spent in the service, for clients and browsers' dev tools (whatever the route).
@@ -75,17 +69,19 @@ export class HttpMetricsService implements OnModuleInit {
       if (!QUIET_ROUTES.has(route))
         this.window.record(`${request.method} ${route}`, reply.statusCode, reply.elapsedTime);
       if (this.logger && !QUIET_ROUTES.has(route)) {
-        this.logger.info(
-          {
-            request_id: request.id,
-            method: request.method,
-            route,
-            url: request.url,
-            status: reply.statusCode,
-            duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-          },
-          'request completed',
-        );
+        const line = {
+          request_id: request.id,
+          method: request.method,
+          route,
+          url: request.url,
+          status: reply.statusCode,
+          duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        };
+        // Called from the response's `finish` event, outside the request's context: entered
+        // again so that the line carries the request's trace id.
+        const ctx = requestContextOf(request);
+        if (ctx) context.with(ctx, () => this.logger?.info(line, 'request completed'));
+        else this.logger.info(line, 'request completed');
       }
       done();
     });

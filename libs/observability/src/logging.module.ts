@@ -2,7 +2,7 @@ import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
 import type { BaseConfig } from '@conduit/config';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import { requestIdOf } from './request-id.js';
 
 /** Options of {@link LoggingModule.forRoot}. */
@@ -62,11 +62,16 @@ export class LoggingModule {
       genReqId: requestIdOf,
       autoLogging: false,
     };
+    // Asynchronous writes to stdout: lines logged while a write is in flight go out together in
+    // the next one, instead of one blocking write(2) per line (pino's default) — a syscall per
+    // request on the gateway. Flushed synchronously when the process exits; a SIGKILL can lose
+    // the lines of the last write in flight.
+    const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
     return {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: options.destination ? [pinoOptions, options.destination] : pinoOptions,
+          pinoHttp: [pinoOptions, destination],
           // nestjs-pino's default (`{/*splat}`) matches no request on Nest 12's Fastify adapter:
           // the request context (req on every line, the request id) was silently missing.
           forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],

@@ -1,10 +1,12 @@
-import { Controller, Get, Module, Param } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { withSpan } from '@conduit/tracing';
-import { context, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { PinoLogger } from 'nestjs-pino';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpService } from './create-http-service.js';
@@ -21,6 +23,17 @@ const spans = new InMemorySpanExporter();
 @Controller('things')
 class ThingsController {
   constructor(private readonly logger: PinoLogger) {}
+
+  @Post()
+  create(@Body() body: { id: string }): Promise<{ id: string }> {
+    // Runs after the body was read, from the request stream's events: still in the request's span?
+    return withSpan('create-thing', {}, () => ({ id: body.id }));
+  }
+
+  @Get('broken/always')
+  broken(): never {
+    throw new Error('thing store unreachable');
+  }
 
   @Get(':id')
   get(@Param('id') id: string): Promise<{ id: string }> {
@@ -73,6 +86,7 @@ describe(ObservabilityModule.name, () => {
       new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }),
     );
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     sut = await createHttpService(TestModule, { host: '127.0.0.1', port: 0, handleSignals: false });
     sut.get(ReadinessRegistry).register('always', async () => undefined);
     sut.get(ReadinessRegistry).register('flaky-db', async () => {
@@ -88,6 +102,7 @@ describe(ObservabilityModule.name, () => {
     await sut?.close();
     trace.disable();
     context.disable();
+    propagation.disable();
   });
 
   it('answers /health 200 while the process runs', async () => {
@@ -187,6 +202,75 @@ describe(ObservabilityModule.name, () => {
     expect(line?.['span_id']).toBe(span?.spanContext().spanId);
     expect(line?.['req']).toEqual({ id: 'req-traced', method: 'GET', url: '/things/traced' });
     expect(JSON.stringify(lines)).not.toMatch(/secret-(token|key|cookie)/);
+  });
+
+  it('makes one server span per request, named by route, around the handler (GET and POST with a body)', async () => {
+    spans.reset();
+    await fetch(`${base}/things/s-1?verbose=1`, { headers: { 'x-request-id': 'req-span' } });
+    // The body comes 50 ms after the headers, in its own packet: the handler then runs from a
+    // later socket read, not from the `onRequest` chain that entered the span's context.
+    const posted = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/things`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      setTimeout(() => req.end(JSON.stringify({ id: 'p-1' })), 50);
+    });
+    expect(posted).toBe(201);
+
+    const finished = () => spans.getFinishedSpans();
+    const server = await eventually(
+      () => finished().find((s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === '/things/s-1'),
+      'the GET server span',
+    );
+    expect(server.name).toBe('GET /things/:id');
+    expect(server.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.route': '/things/:id',
+      'url.query': 'verbose=1',
+      'http.response.status_code': 200,
+    });
+    const load = finished().find((s) => s.name === 'load-thing');
+    expect(load?.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    const postServer = await eventually(
+      () => finished().find((s) => s.kind === SpanKind.SERVER && s.name === 'POST /things'),
+      'the POST server span',
+    );
+    const create = finished().find((s) => s.name === 'create-thing');
+    expect(create?.parentSpanContext?.spanId).toBe(postServer.spanContext().spanId);
+    expect(create?.spanContext().traceId).toBe(postServer.spanContext().traceId);
+    // The request line, written after the response, carries the request's trace.
+    const completed = await eventually(
+      () => lines.find((l) => l.msg === 'request completed' && l['request_id'] === 'req-span'),
+      'the request completed line',
+    );
+    expect(completed['trace_id']).toBe(server.spanContext().traceId);
+  });
+
+  it('continues an incoming traceparent, marks 5xx as errors, and makes no span for probes', async () => {
+    spans.reset();
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const parentId = 'b7ad6b7169203331';
+    await fetch(`${base}/things/child`, { headers: { traceparent: `00-${traceId}-${parentId}-01` } });
+    expect((await fetch(`${base}/things/broken/always`)).status).toBe(500);
+    for (const probe of ['/health', '/readyz', '/metrics']) await fetch(`${base}${probe}`);
+
+    const server = (path: string) =>
+      spans.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === path);
+    const child = await eventually(() => server('/things/child'), 'the continued span');
+    expect(child.spanContext().traceId).toBe(traceId);
+    expect(child.parentSpanContext?.spanId).toBe(parentId);
+    const broken = await eventually(() => server('/things/broken/always'), 'the 500 span');
+    expect(broken.status.code).toBe(SpanStatusCode.ERROR);
+    expect(broken.attributes['http.response.status_code']).toBe(500);
+    expect(child.status.code).toBe(SpanStatusCode.UNSET);
+    expect(spans.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER)).toHaveLength(2);
   });
 
   it('writes no request line for /health, /readyz and /metrics', async () => {

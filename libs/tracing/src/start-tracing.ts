@@ -12,6 +12,12 @@ export interface TracingOptions {
   readonly otlpEndpoint?: string;
   /** Share of new root traces sampled, 0–1; a request arriving sampled stays sampled (parent-based). */
   readonly samplerRatio: number;
+  /**
+   * Server spans for incoming HTTP requests from the http instrumentation (default true). Our
+   * services pass false: their Fastify hooks make those spans (`installServerSpans` in
+   * `@conduit/observability`) for a fraction of the instrumentation's per-request cost.
+   */
+  readonly incomingHttp?: boolean;
 }
 
 /** A running tracing SDK. */
@@ -89,7 +95,10 @@ export async function startTracing(options: TracingOptions): Promise<TracingHand
     import('@opentelemetry/instrumentation-undici'),
   ]);
   const instrumentations = [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => QUIET.test(req.url ?? '') }),
+    new HttpInstrumentation({
+      disableIncomingRequestInstrumentation: options.incomingHttp === false,
+      ignoreIncomingRequestHook: (req) => QUIET.test(req.url ?? ''),
+    }),
     // A query or command outside any request or message (pool keep-alives, start-up) would be a
     // trace of its own: noise.
     new PgInstrumentation({ requireParentSpan: true }),
@@ -151,11 +160,15 @@ export function tracingOptionsFromEnv(
 }
 
 /**
- * {@link startTracing} configured by {@link tracingOptionsFromEnv}: what each app's
- * `instrument.ts` calls (`await startTracingFromEnv('<app>')`), loaded with `node --import`.
+ * {@link startTracing} configured by {@link tracingOptionsFromEnv} (and `overrides`): what each
+ * app's `instrument.ts` calls (`await startTracingFromEnv('<app>', { incomingHttp: false })`),
+ * loaded with `node --import`.
  */
-export async function startTracingFromEnv(serviceName: string): Promise<TracingHandle> {
-  return startTracing(tracingOptionsFromEnv(serviceName));
+export async function startTracingFromEnv(
+  serviceName: string,
+  overrides: Pick<TracingOptions, 'incomingHttp'> = {},
+): Promise<TracingHandle> {
+  return startTracing({ ...tracingOptionsFromEnv(serviceName), ...overrides });
 }
 
 /** Flushes and stops the SDK started by {@link startTracing}; no-op when none is running. */
