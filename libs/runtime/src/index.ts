@@ -4,11 +4,12 @@ export { runService } from './run-service.js';
 export { PerformanceResponder } from './performance.responder.js';
 export type { PerformanceSnapshot } from './performance.responder.js';
 export {
+  OUTBOX_OPTIONS,
   OUTBOX_SCHEMA,
   OutboxRepository,
   OutboxService,
   outboxProviders,
   subjectSql,
 } from './outbox/index.js';
-export type { OutboxEvent } from './outbox/index.js';
+export type { OutboxEvent, OutboxVacuumOptions } from './outbox/index.js';
 export { createServiceBreakers } from './breakers.js';

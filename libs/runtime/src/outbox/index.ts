@@ -2,8 +2,8 @@ import type { Provider } from '@nestjs/common';
 import { OUTBOX_SCHEMA, OutboxRepository } from './outbox.repository.js';
 import { OutboxService } from './outbox.service.js';
 
-export { OUTBOX_SCHEMA, OutboxRepository } from './outbox.repository.js';
-export type { OutboxEvent } from './outbox.repository.js';
+export { OUTBOX_OPTIONS, OUTBOX_SCHEMA, OutboxRepository } from './outbox.repository.js';
+export type { OutboxEvent, OutboxVacuumOptions } from './outbox.repository.js';
 export { OutboxService } from './outbox.service.js';
 export { subjectSql } from './subject-sql.js';
 

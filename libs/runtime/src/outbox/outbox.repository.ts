@@ -12,6 +12,17 @@ export interface OutboxEvent {
 /** The schema whose `outbox` table a service's {@link OutboxRepository} uses. */
 export const OUTBOX_SCHEMA = Symbol('OUTBOX_SCHEMA');
 
+/** Optional {@link OutboxVacuumOptions} of a service's `OutboxService`. */
+export const OUTBOX_OPTIONS = Symbol('OUTBOX_OPTIONS');
+
+/** When the relay vacuums its own table (see `OutboxService`). */
+export interface OutboxVacuumOptions {
+  /** Rows this replica relayed (and deleted) since its last vacuum that call for the next; 10 000. */
+  readonly vacuumAfterRows?: number;
+  /** At most one vacuum per this many ms; 60 000. */
+  readonly vacuumEveryMs?: number;
+}
+
 /**
  * The transactional outbox of one service's schema (`<schema>.outbox`: id bigserial, subject,
  * msg_id, payload jsonb, created_at — created by the service's own migration).
@@ -36,6 +47,15 @@ export class OutboxRepository {
       event.msgId,
       JSON.stringify(event.payload),
     ]);
+  }
+
+  /**
+   * Reclaims the dead rows relayed events leave behind (`VACUUM (SKIP_LOCKED)`: skipped at once
+   * if another vacuum holds the table). Runs outside any transaction; through PgBouncer in
+   * transaction mode it is a transaction of its own.
+   */
+  async vacuum(): Promise<void> {
+    await this.dataSource.query(`VACUUM (SKIP_LOCKED) ${this.table}`);
   }
 
   /**

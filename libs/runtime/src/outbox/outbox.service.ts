@@ -1,6 +1,18 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { EventPublisher } from '@conduit/messaging';
-import { OutboxRepository, type OutboxEvent } from './outbox.repository.js';
+import {
+  OUTBOX_OPTIONS,
+  OutboxRepository,
+  type OutboxEvent,
+  type OutboxVacuumOptions,
+} from './outbox.repository.js';
 
 const BATCH = 100;
 const SWEEP_MS = 1_000;
@@ -8,6 +20,13 @@ const SWEEP_MS = 1_000;
 /**
  * Relays outbox events to JetStream: right after each commit (`flushSoon`) and, for anything a
  * failed or crashed relay left behind, on a 1 s sweep.
+ *
+ * Every relayed event is a deleted row, and the relay's `ORDER BY id … FOR UPDATE SKIP LOCKED`
+ * walks the dead ones until a vacuum reclaims them: with autovacuum off (as on this project's CI
+ * machine) or behind, the commands bench's outbox held 128 000 dead rows and each relay pass read
+ * 218 buffers instead of 30 (0.65 → 0.15 ms; 141 → 166 commands/s). So after
+ * `vacuumAfterRows` relayed rows (10 000), at most every `vacuumEveryMs` (60 s), the sweep runs
+ * `VACUUM (SKIP_LOCKED)` on the table itself — a few ms on a table this small.
  */
 @Injectable()
 export class OutboxService implements OnModuleInit, OnApplicationShutdown {
@@ -15,20 +34,45 @@ export class OutboxService implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
+  private relayedSinceVacuum = 0;
+  private lastVacuum = 0;
+  private vacuuming?: Promise<void>;
+  private readonly vacuumAfterRows: number;
+  private readonly vacuumEveryMs: number;
 
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly publisher: EventPublisher,
-  ) {}
+    @Optional() @Inject(OUTBOX_OPTIONS) options?: OutboxVacuumOptions,
+  ) {
+    this.vacuumAfterRows = options?.vacuumAfterRows ?? 10_000;
+    this.vacuumEveryMs = options?.vacuumEveryMs ?? 60_000;
+  }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => this.flushSoon(), SWEEP_MS);
+    this.timer = setInterval(() => {
+      this.flushSoon();
+      this.vacuumIfDue();
+    }, SWEEP_MS);
     this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
+    await Promise.all([this.running, this.vacuuming]);
+  }
+
+  /** Vacuums the table when enough relayed rows piled up since the last time (see class doc). */
+  vacuumIfDue(): Promise<void> | undefined {
+    if (this.vacuuming || this.relayedSinceVacuum < this.vacuumAfterRows) return this.vacuuming;
+    if (Date.now() - this.lastVacuum < this.vacuumEveryMs) return undefined;
+    this.relayedSinceVacuum = 0;
+    this.lastVacuum = Date.now();
+    this.vacuuming = this.outbox
+      .vacuum()
+      .catch((error: unknown) => this.logger.warn(`outbox vacuum failed: ${String(error)}`))
+      .finally(() => (this.vacuuming = undefined));
+    return this.vacuuming;
   }
 
   /** Starts a relay pass unless one is running (then it runs once more after it). */
@@ -52,7 +96,11 @@ export class OutboxService implements OnModuleInit, OnApplicationShutdown {
 
   /** Relays until the outbox is empty or a publish fails. */
   async flush(): Promise<void> {
-    while ((await this.outbox.drain(BATCH, (events) => this.relay(events))) === BATCH);
+    for (;;) {
+      const relayed = await this.outbox.drain(BATCH, (events) => this.relay(events));
+      this.relayedSinceVacuum += relayed;
+      if (relayed !== BATCH) return;
+    }
   }
 
   private async relay(events: OutboxEvent[]): Promise<string[]> {
