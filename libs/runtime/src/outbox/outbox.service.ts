@@ -52,7 +52,7 @@ export class OutboxService implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.timer = setInterval(() => {
       this.flushSoon();
-      this.vacuumIfDue();
+      void this.vacuumIfDue();
     }, SWEEP_MS);
     this.timer.unref();
   }
