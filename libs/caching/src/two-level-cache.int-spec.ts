@@ -89,6 +89,38 @@ describe('TwoLevelCache (real Redis and NATS)', () => {
     expect(a.stats().singleFlight.leaseWaits + b.stats().singleFlight.leaseWaits).toBe(1);
   });
 
+  it('asks Redis once before a miss loads (value or lease in one script), and stores it with the lease released', async () => {
+    const ns = `rt-${randomUUID()}`;
+    const redis = createCacheRedis(REDIS_URL);
+    await until(() => redis.status === 'ready');
+    const cache = new TwoLevelCache({ namespace: ns, redis, nats: null });
+    clients.push({ close: () => cache.close() }, { close: () => redis.disconnect() });
+    const sent: string[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      sent.push(command.name);
+      return send(command, stream);
+    };
+    let before: string[] = [];
+
+    const value = await cache.getOrSet('k', async () => {
+      before = [...sent];
+      return { n: 1 };
+    });
+
+    expect(value).toEqual({ n: 1 });
+    expect(before).toHaveLength(1); // evalsha (or eval when the script is not cached yet)
+    expect(before[0]).toMatch(/^eval/);
+    await until(async () => (await raw.exists(`cache:${ns}:l:k`)) === 0);
+    expect(await raw.exists(`cache:${ns}:v:k`)).toBe(1);
+    // Another instance (another replica) finds it in L2 with that same single call.
+    sent.length = 0;
+    const other = new TwoLevelCache({ namespace: ns, redis, nats: null });
+    clients.push({ close: () => other.close() });
+    expect(await other.getOrSet('k', () => Promise.reject(new Error('not called')))).toEqual({ n: 1 });
+    expect(sent.filter((c) => !c.startsWith('script'))).toEqual([expect.stringMatching(/^eval/)]);
+  });
+
   it('serves the second replica from L2 and compresses values above the threshold', async () => {
     const ns = `l2-${randomUUID()}`;
     const a = await replica(ns, natsA, { compressThresholdBytes: 1024 });

@@ -118,8 +118,24 @@ function now(): number {
   return cachedNow;
 }
 
+// A miss's first L2 step in one round trip: the stored value if there is one, else an attempt
+// at the fill lease. Returns { value } or { false, 1 } (lease taken) or { false, 0 } (held).
+const GET_OR_LEASE_LUA = `
+local v = redis.call('GET', KEYS[1])
+if v then return { v } end
+if redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return { false, 1 } end
+return { false, 0 }
+`;
+
 type ScriptedRedis = Redis & {
   conduitCacheInvalidateTags(numKeys: number, ...keys: string[]): Promise<number>;
+  conduitCacheGetOrLeaseBuffer(
+    numKeys: number,
+    valueKey: string,
+    leaseKey: string,
+    token: string,
+    leaseTtlMs: number,
+  ): Promise<[Buffer | null, number?]>;
 };
 
 /**
@@ -187,6 +203,9 @@ export class TwoLevelCache {
     });
     if (this.redis && typeof this.redis.conduitCacheInvalidateTags !== 'function') {
       this.redis.defineCommand('conduitCacheInvalidateTags', { lua: INVALIDATE_TAGS_LUA });
+    }
+    if (this.redis && typeof this.redis.conduitCacheGetOrLeaseBuffer !== 'function') {
+      this.redis.defineCommand('conduitCacheGetOrLease', { lua: GET_OR_LEASE_LUA });
     }
     if (options.registry) registerCacheMetrics(options.registry, this);
   }
@@ -364,18 +383,23 @@ export class TwoLevelCache {
     let stale: { value: T } | undefined =
       l1Entry !== undefined && l1Entry.staleUntil > now ? { value: l1Entry.value as T } : undefined;
     const useL2 = !options.l1Only && this.redis !== null;
+    // undefined: not asked yet (or Redis failed); true/false: whether the lookup took the lease.
+    let leased: boolean | undefined;
     if (useL2) {
-      const found = await this.l2Get<T>(key);
-      if (found) {
-        const left = found.e - Date.now();
+      const found = await this.l2GetOrLease<T>(key);
+      if (found?.value) {
+        const left = found.value.e - Date.now();
         if (left > 0) {
-          this.setL1(key, found.v, left, options.graceMs ?? 0, found.t ?? options.tags, found.size);
-          return found.v;
+          const v = found.value;
+          this.setL1(key, v.v, left, options.graceMs ?? 0, v.t ?? options.tags, v.size);
+          return v.v;
         }
-        stale ??= { value: found.v };
-      }
+        stale ??= { value: found.value.v };
+      } else if (found) leased = found.leased;
     }
-    const load = useL2 ? this.loadWithLease(key, loader, options) : this.loadAndStore(key, loader, options);
+    const load = useL2
+      ? this.loadWithLease(key, loader, options, leased)
+      : this.loadAndStore(key, loader, options);
     if (stale) {
       const fallback = stale.value;
       if (options.softTimeoutMs !== undefined) {
@@ -401,11 +425,19 @@ export class TwoLevelCache {
     key: string,
     loader: () => Promise<T>,
     options: GetOrSetOptions,
+    leased?: boolean,
   ): Promise<T> {
     const leaseKey = this.prefix + 'l:' + key;
-    const token = this.instanceId;
-    const acquired = await this.l2((r) => r.set(leaseKey, token, 'PX', this.leaseTtlMs, 'NX'));
-    if (acquired === null) {
+    // Known from the lookup, unless that found a stale value or failed: then asked here.
+    let lease: 'taken' | 'held' | 'none';
+    if (leased !== undefined) lease = leased ? 'taken' : 'held';
+    else {
+      const reply = await this.l2((r) => r.set(leaseKey, this.instanceId, 'PX', this.leaseTtlMs, 'NX'));
+      lease = reply === 'OK' ? 'taken' : reply === null ? 'held' : 'none';
+    }
+    // Redis unavailable: no lease to take, load here.
+    if (lease === 'none') return this.loadAndStore(key, loader, options);
+    if (lease === 'held') {
       this.counts.leaseWaits++;
       const deadline = Date.now() + this.leaseWaitMs;
       let delay = 5;
@@ -427,11 +459,18 @@ export class TwoLevelCache {
       }
       return this.loadAndStore(key, loader, options);
     }
+    let value: T;
     try {
-      return await this.loadAndStore(key, loader, options);
-    } finally {
-      if (acquired === 'OK') void this.l2((r) => r.del(leaseKey));
+      value = await loader();
+    } catch (error) {
+      void this.l2((r) => r.del(leaseKey));
+      throw error;
     }
+    // The value's SET and the lease's DEL leave in one pipelined write (issued in one tick).
+    const stored = this.set(key, value, options);
+    void this.l2((r) => r.del(leaseKey));
+    await stored;
+    return value;
   }
 
   // --- L1 ----------------------------------------------------------------------------------
@@ -523,6 +562,36 @@ export class TwoLevelCache {
       // The stored length stands in for the value's size (no second serialisation).
       return { ...envelope, size: raw.length * (isCompressed(raw) ? 4 : 1) };
     } catch {
+      this.counts.l2Errors++;
+      return undefined;
+    }
+  }
+
+  /** The stored value, or else whether this call took the fill lease; undefined when Redis failed. */
+  private async l2GetOrLease<T>(
+    key: string,
+  ): Promise<{ value?: L2Envelope<T> & { size: number }; leased: boolean } | undefined> {
+    const reply = await this.l2((r) =>
+      r.conduitCacheGetOrLeaseBuffer(
+        2,
+        this.prefix + 'v:' + key,
+        this.prefix + 'l:' + key,
+        this.instanceId,
+        this.leaseTtlMs,
+      ),
+    );
+    if (!reply) return undefined;
+    const [raw, leased] = reply;
+    if (!raw) {
+      this.counts.l2Misses++;
+      return { leased: leased === 1 };
+    }
+    try {
+      const envelope = decode<T>(raw);
+      this.counts.l2Hits++;
+      return { value: { ...envelope, size: raw.length * (isCompressed(raw) ? 4 : 1) }, leased: false };
+    } catch {
+      // Unreadable: treated as absent, the lease is asked for separately.
       this.counts.l2Errors++;
       return undefined;
     }
