@@ -148,6 +148,11 @@ describe(AnomalyConsumer.name, () => {
     }
   });
 
+  it('analyses a message once when its redelivered copy is in the same batch', async () => {
+    const m = message('dev-twice', [20, 21, 22], 0);
+    expect(await replica().process([m, m])).toMatchObject({ messages: 1, duplicates: 1, points: 3 });
+  });
+
   it('a restart mid-breach neither misses nor repeats: the state committed with the sequences is reloaded', async () => {
     await rules.create(
       { orgId },

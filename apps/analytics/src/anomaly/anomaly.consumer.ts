@@ -206,7 +206,9 @@ export class AnomalyConsumer implements OnApplicationBootstrap, OnApplicationShu
 
     const outcome = await this.series.transaction(async (tx) => {
       const fresh = await this.series.claim(tx, messages);
-      const todo = messages.filter((m) => fresh.has(`${m.epoch}:${m.seq}`));
+      // delete: a message in the batch twice (redelivered while its first copy was buffered)
+      // is analysed once.
+      const todo = messages.filter((m) => fresh.delete(`${m.epoch}:${m.seq}`));
       if (todo.length === 0) return undefined;
       return this.apply(tx, todo);
     });

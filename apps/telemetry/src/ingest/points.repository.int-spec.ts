@@ -63,6 +63,19 @@ describe(PointsRepository.name, () => {
     expect(await count(`SELECT sum(count) AS n FROM telemetry.points_5m WHERE org_id = $1`)).toBe(4);
   });
 
+  it('writes a message once when its redelivered copy is in the same batch', async () => {
+    // Redelivered after the ack wait while the first copy still waited in the writer's buffer:
+    // both copies reach one write.
+    const message = batch('dev-twice', [
+      ['temp', base + 7_000, 7],
+      ['temp', base + 8_000, 8],
+    ]);
+    const other = batch('dev-twice', [['temp', base + 9_000, 9]]);
+    expect(await sut.write([message, other, message])).toEqual({ messages: 2, duplicates: 1, points: 3 });
+    const n = `SELECT count(*) AS n FROM telemetry.points WHERE org_id = $1 AND device_id = 'dev-twice'`;
+    expect(await count(n)).toBe(3);
+  });
+
   it('writes a message whose sequence was seen in an earlier life of the stream', async () => {
     const old = { ...batch('dev-e', [['temp', base + 1_000, 1]]), epoch: epoch + 100, seq: 1 };
     const recreated = { ...batch('dev-e', [['temp', base + 2_000, 2]]), epoch: epoch + 101, seq: 1 };

@@ -84,7 +84,8 @@ export class PointsRepository {
    * Writes a batch of messages in one transaction. Their stream sequences are recorded in
    * `telemetry.consumed` in the same transaction, and messages whose sequence is already there
    * are skipped: a redelivered batch (a crash after commit, before the ack) changes nothing —
-   * not the points, not the latest values, not the 5-minute or hourly rollups.
+   * not the points, not the latest values, not the 5-minute or hourly rollups — and neither
+   * does a message that is in the batch twice.
    */
   async write(batches: readonly PointBatch[]): Promise<WriteResult> {
     return this.dataSource.transaction(async (tx) => {
@@ -94,13 +95,16 @@ export class PointsRepository {
         [batches.map((b) => b.epoch), batches.map((b) => b.seq)],
       );
       const keep = new Set(fresh.map((r) => `${r.stream_epoch}:${r.stream_seq}`));
+      const messages = keep.size;
       const orgs: string[] = [];
       const devices: string[] = [];
       const metrics: string[] = [];
       const times: number[] = [];
       const values: number[] = [];
       for (const b of batches) {
-        if (!keep.has(`${b.epoch}:${b.seq}`)) continue;
+        // Taken out once written: a second copy of a message in the same batch (redelivered
+        // while the first still waited in the buffer) is a duplicate too, not fresh twice.
+        if (!keep.delete(`${b.epoch}:${b.seq}`)) continue;
         for (const p of b.points) {
           orgs.push(b.orgId);
           devices.push(b.deviceId);
@@ -113,7 +117,7 @@ export class PointsRepository {
         if (this.dedupe === 'point') await tx.query(LOCK_DEVICES_SQL, [orgs, devices]);
         await tx.query(WRITE_SQL[this.dedupe], [orgs, devices, metrics, times, values]);
       }
-      return { messages: keep.size, duplicates: batches.length - keep.size, points: orgs.length };
+      return { messages, duplicates: batches.length - messages, points: orgs.length };
     });
   }
 
