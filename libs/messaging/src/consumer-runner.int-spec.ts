@@ -172,6 +172,30 @@ describe(ConsumerRunner.name, () => {
     await sut.stop();
   });
 
+  it('keeps buffered messages from redelivery while every batch slot is busy', async () => {
+    const handled: Event[] = [];
+    const sut = await m.consumers.run({
+      stream: stream.name,
+      durable: uniqueName('slow'),
+      filterSubject: `${prefix}.slow`,
+      schema,
+      // One slot, 2.5 s a batch: the third batch waits ≈ 5 s in the buffer, past the 2 s ack wait.
+      batch: { maxMessages: 2, maxWaitMs: 10 },
+      concurrency: 1,
+      ackWaitS: 2,
+      handle: async (events: Event[]) => {
+        handled.push(...events);
+        await new Promise((r) => setTimeout(r, 2_500));
+      },
+    });
+    for (let n = 0; n < 6; n++) await publish('slow', { n });
+    await until(async () => handled.length >= 6 && (await sut.lag()).ackPending === 0, 20_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(handled.map((e) => e.data.n).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(handled.every((e) => e.deliveryCount === 1)).toBe(true);
+    await sut.stop();
+  }, 30_000);
+
   it('shares one durable between two processes without handling a message twice', async () => {
     const durable = uniqueName('shared');
     const handled: { by: string; n: number }[] = [];

@@ -386,6 +386,15 @@ export class ConsumerRunner {
       },
     });
 
+    // Messages waiting in the buffer while every batch slot is busy (Postgres slow, say) are
+    // kept from redelivery as the ones in a batch are: otherwise they outlive the ack wait, come
+    // again into the same buffer, and count towards max_deliver without ever having failed.
+    const bufferHeartbeat = setInterval(
+      () => buffer.forEach((m) => m.working()),
+      Math.max(1000, (ackWaitS * 1000) / 3),
+    );
+    bufferHeartbeat.unref();
+
     const advisory = this.watchMaxDeliveries(spec.stream, spec.durable);
     const lag = async () => {
       const info = await consumer.info();
@@ -418,6 +427,7 @@ export class ConsumerRunner {
           await Promise.all([...inFlight]);
           pump();
         }
+        clearInterval(bufferHeartbeat);
         advisory.unsubscribe();
         this.running.delete(running);
       },
