@@ -27,7 +27,9 @@ const schema = {
   MQTT_URL: z.string().regex(/^mqtts?:\/\/.+/, 'an mqtt:// or mqtts:// URL'),
   /**
    * Replicas subscribe to device acks as one MQTT shared subscription of this group, so each ack
-   * is handled by one replica; empty: every replica gets every ack (a broker without `$share`).
+   * is handled by one replica. Empty (default): `device-control-<database name>`, so that two
+   * deployments on one broker (dev and tests, staging and production) never take each other's
+   * acks; `off`: every replica gets every ack (a broker without `$share`).
    */
   MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ or - (or empty)'),
   /** Vendor breakers (one per vendor and site): per-call time-out and opening rules. */
@@ -53,7 +55,7 @@ const defaults = {
   DEVICE_COMMAND_ANSWER_WAIT_MS: '250',
   DEVICE_COMMAND_CONCURRENCY: '32',
   MQTT_URL: 'mqtt://127.0.0.1:1883',
-  MQTT_SHARED_GROUP: 'device-control',
+  MQTT_SHARED_GROUP: '',
   VENDOR_BREAKER_TIMEOUT_MS: '3000',
   VENDOR_BREAKER_ERROR_PERCENT: '50',
   VENDOR_BREAKER_VOLUME: '5',

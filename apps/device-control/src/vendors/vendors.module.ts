@@ -4,7 +4,7 @@ import { CoreBus } from '@conduit/messaging';
 import { PerformanceRegistry } from '@conduit/observability';
 import { createServiceBreakers, SERVICE_CONFIG } from '@conduit/runtime';
 import type { DeviceControlConfig } from '../config/device-control.config.js';
-import { createVendorAdapters } from './vendors.js';
+import { createVendorAdapters, mqttSharedGroup } from './vendors.js';
 
 /** Every vendor adapter (`VendorAdapter[]`). */
 export const VENDOR_ADAPTERS = Symbol('VENDOR_ADAPTERS');
@@ -27,7 +27,11 @@ class BreakerReporting implements OnModuleInit {
   providers: [
     {
       provide: VENDOR_ADAPTERS,
-      useFactory: (config: DeviceControlConfig) => createVendorAdapters(config.service.vendors),
+      useFactory: (config: DeviceControlConfig) =>
+        createVendorAdapters({
+          mqttUrl: config.service.vendors.mqttUrl,
+          mqttSharedGroup: mqttSharedGroup(config.service.vendors.mqttSharedGroup, config.database.url),
+        }),
       inject: [SERVICE_CONFIG],
     },
     {
