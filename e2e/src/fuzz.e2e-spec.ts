@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestStack } from './support/stack.js';
@@ -34,6 +35,42 @@ describe('fuzzing the public routes', () => {
     const text = await res.text();
     return { status: res.status, text, type: res.headers.get('content-type') ?? '' };
   };
+
+  /**
+   * A body the gateway refuses from its `content-length` alone: it answers 413 at once and closes
+   * the connection (Fastify's `connection: close`), possibly while the client is still writing —
+   * fetch then fails with EPIPE before reading the answer. Node's client reads the answer and the
+   * write error that follows it is expected.
+   */
+  const sendUnread = (path: string, body: string) =>
+    new Promise<{ status: number; text: string; type: string }>((resolve, reject) => {
+      const req = http.request(`${stack.gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      });
+      let answered = false;
+      req.on('response', (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString(),
+            type: String(res.headers['content-type'] ?? ''),
+          }),
+        );
+        res.on('error', reject);
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (!(answered && (error.code === 'EPIPE' || error.code === 'ECONNRESET'))) reject(error);
+      });
+      req.end(body);
+    });
 
   const expectClean = (r: { status: number; text: string; type: string }, what: string) => {
     if (r.status >= 500) throw new Error(`${what} → ${r.status} ${r.text.slice(0, 300)}`);
@@ -136,8 +173,7 @@ describe('fuzzing the public routes', () => {
       'form body',
     );
     expectClean(await send('POST', '/api/v1/devices', '<xml/>', 'text/xml'), 'xml body');
-    const huge = await send(
-      'POST',
+    const huge = await sendUnread(
       '/api/v1/devices',
       JSON.stringify({ name: 'x'.repeat(3_000_000), type: 't' }),
     );

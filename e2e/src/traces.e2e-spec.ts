@@ -187,14 +187,15 @@ describe('traces across every hop', () => {
       const path = `/api/v1/devices/${String(device.body['id'])}/commands`;
       receiver.clear();
       expect((await call(path, { action: 'ping' })).status).toBe(202);
-      const { spans } = await traceOf(path, (inTrace) =>
-        inTrace.some((s) => s.attributes['messaging.system'] === 'mqtt'),
+      const isRpcServer = (s: ReceivedSpan) =>
+        s.kind === 'server' && s.attributes['messaging.destination.name'] === 'svc.device.commands.create';
+      const { spans } = await traceOf(
+        path,
+        (inTrace) =>
+          inTrace.some((s) => s.attributes['messaging.system'] === 'mqtt') && inTrace.some(isRpcServer),
       );
       const publish = spans.find((s) => s.attributes['messaging.system'] === 'mqtt');
-      const rpcServer = spans.find(
-        (s) =>
-          s.kind === 'server' && s.attributes['messaging.destination.name'] === 'svc.device.commands.create',
-      );
+      const rpcServer = spans.find(isRpcServer);
       if (!publish || !rpcServer) throw new Error(`missing spans: ${describeSpans(spans)}`);
       expect(publish.kind).toBe('producer');
       expect(publish.attributes['messaging.destination.name']).toBe(`devices/${externalId}/commands`);
@@ -242,13 +243,16 @@ describe('traces across every hop', () => {
       !isPgQuery(s) &&
       s.attributes['db.system.name'] !== 'redis' &&
       s.attributes['db.system'] !== 'redis';
-    const { root, spans } = await traceOf(path, (inTrace) => inTrace.some(isProviderCall));
-    const rpcServer = spans.find(
-      (s) =>
-        s.serviceName === 'llm-experiments' &&
-        s.kind === 'server' &&
-        s.attributes['messaging.destination.name'] === 'svc.llm.experiments.run',
+    const isRpcServer = (s: ReceivedSpan) =>
+      s.serviceName === 'llm-experiments' &&
+      s.kind === 'server' &&
+      s.attributes['messaging.destination.name'] === 'svc.llm.experiments.run';
+    // The RPC server span ends after the provider call it contains, maybe in a later export.
+    const { root, spans } = await traceOf(
+      path,
+      (inTrace) => inTrace.some(isProviderCall) && inTrace.some(isRpcServer),
     );
+    const rpcServer = spans.find(isRpcServer);
     const providerCall = spans.find(isProviderCall);
     if (!rpcServer || !providerCall) throw new Error(`missing spans: ${describeSpans(spans)}`);
     expect(descendsFrom(rpcServer, root, spans)).toBe(true);
@@ -285,8 +289,18 @@ describe('traces across every hop', () => {
         ),
       20_000,
     );
-    const spans = receiver.spans().filter((s) => s.traceId === publish.traceId);
-    const batch = spans.find((s) => s.serviceName === 'analytics' && s.kind === 'consumer');
+    // The batch span and its queries may reach the receiver in a later export than the publish.
+    const isBatch = (s: ReceivedSpan) => s.serviceName === 'analytics' && s.kind === 'consumer';
+    const spans = await receiver
+      .waitForSpans((all) => {
+        const inTrace = all.filter((s) => s.traceId === publish.traceId);
+        const found = inTrace.find(isBatch);
+        return found && inTrace.some((s) => isPgQuery(s) && descendsFrom(s, found, inTrace))
+          ? inTrace
+          : undefined;
+      }, 15_000)
+      .catch(() => receiver.spans().filter((s) => s.traceId === publish.traceId));
+    const batch = spans.find(isBatch);
     if (!batch) throw new Error(`no analytics batch span in the alert's trace: ${describeSpans(spans)}`);
     expect(batch.attributes['messaging.consumer.group.name']).toBe('analytics-anomaly');
     expect(descendsFrom(publish, batch, spans)).toBe(true);
