@@ -556,6 +556,11 @@ export class TwoLevelCache {
       if (raw === null) this.counts.l2Misses++;
       return undefined;
     }
+    return this.readL2<T>(raw);
+  }
+
+  /** A stored value's envelope, counted as an L2 hit; undefined (an error) when unreadable. */
+  private readL2<T>(raw: Buffer): (L2Envelope<T> & { size: number }) | undefined {
     try {
       const envelope = decode<T>(raw);
       this.counts.l2Hits++;
@@ -586,15 +591,9 @@ export class TwoLevelCache {
       this.counts.l2Misses++;
       return { leased: leased === 1 };
     }
-    try {
-      const envelope = decode<T>(raw);
-      this.counts.l2Hits++;
-      return { value: { ...envelope, size: raw.length * (isCompressed(raw) ? 4 : 1) }, leased: false };
-    } catch {
-      // Unreadable: treated as absent, the lease is asked for separately.
-      this.counts.l2Errors++;
-      return undefined;
-    }
+    const value = this.readL2<T>(raw);
+    // Unreadable: treated as absent, the lease is asked for separately.
+    return value ? { value, leased: false } : undefined;
   }
 
   private async l2Set(

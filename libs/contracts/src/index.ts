@@ -25,6 +25,7 @@ export {
   MAX_DEVICE_PAGE,
   TERMINAL_COMMAND_STATUSES,
   commandAcceptedSchema,
+  commandIdSchema,
   commandPageSchema,
   commandSchema,
   commandStatusSchema,

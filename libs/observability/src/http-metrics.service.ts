@@ -6,10 +6,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { Histogram, register } from 'prom-client';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import { RouteStatsWindow } from './route-stats.js';
-import { requestContextOf } from './server-span.js';
-
-/** Probes and scrapes are not logged: they would drown everything else. */
-const QUIET_ROUTES = new Set(['/health', '/readyz', '/metrics']);
+import { isProbeRoute, requestContextOf } from './server-span.js';
 
 /** Route label of a request no route matched (404s): one series for all of them. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -66,9 +63,9 @@ export class HttpMetricsService implements OnModuleInit {
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
       const seconds = reply.elapsedTime / 1000;
       histogram.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds);
-      if (!QUIET_ROUTES.has(route))
+      if (!isProbeRoute(route))
         this.window.record(`${request.method} ${route}`, reply.statusCode, reply.elapsedTime);
-      if (this.logger && !QUIET_ROUTES.has(route)) {
+      if (this.logger && !isProbeRoute(route)) {
         const line = {
           request_id: request.id,
           method: request.method,

@@ -10,8 +10,12 @@ import {
 } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-/** Probes and scrapes make no spans: they would be most of the traces and tell nothing. */
-const QUIET = /^\/(health|readyz|metrics)(\?|$)/;
+/**
+ * Probes and scrapes (`HealthController`'s routes) make no spans and no request log lines: they
+ * would be most of both and tell nothing.
+ */
+const PROBE_ROUTES: ReadonlySet<string> = new Set(['/health', '/readyz', '/metrics']);
+export const isProbeRoute = (route: string): boolean => PROBE_ROUTES.has(route);
 
 const tracer = trace.getTracer('@conduit/observability');
 
@@ -49,13 +53,13 @@ export function requestContextOf(request: FastifyRequest): Context | undefined {
  */
 export function installServerSpans(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, _reply, done) => {
-    const url = request.url;
-    if (QUIET.test(url)) {
+    const route = request.routeOptions.url;
+    if (route !== undefined && isProbeRoute(route)) {
       done();
       return;
     }
+    const url = request.url;
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-    const route = request.routeOptions.url;
     const span = tracer.startSpan(
       route ? `${request.method} ${route}` : request.method,
       { kind: SpanKind.SERVER },

@@ -159,16 +159,7 @@ export class AlertsRepository {
     const row = rows[0];
     if (!row) return undefined;
     const alert = toAlert(row);
-    await this.outbox.add(tx, {
-      subject: AlertEscalated.subject(alert.org_id),
-      msgId: `${alert.id}.escalated.${alert.severity}`,
-      payload: {
-        version: 1,
-        alert,
-        previous_severity: row.previous_severity,
-        occurred_at: new Date().toISOString(),
-      },
-    });
+    await this.event(tx, AlertEscalated, alert, { previous_severity: row.previous_severity }, alert.severity);
     return alert;
   }
 
@@ -285,16 +276,22 @@ export class AlertsRepository {
     return rows[0];
   }
 
+  /**
+   * Writes `alert.<org>.<event>` to the outbox: `Nats-Msg-Id` `<alert id>.<event>`, or
+   * `<alert id>.<event>.<step>` for an event an alert can have more than once (escalations).
+   */
   private async event(
     tx: EntityManager,
-    contract: typeof AlertRaised | typeof AlertAcknowledged | typeof AlertResolved,
+    contract: typeof AlertRaised | typeof AlertEscalated | typeof AlertAcknowledged | typeof AlertResolved,
     alert: Alert,
+    extra: Record<string, unknown> = {},
+    step?: string,
   ): Promise<void> {
     const event = contract.type.split('.')[1] as string;
     await this.outbox.add(tx, {
       subject: contract.subject(alert.org_id),
-      msgId: `${alert.id}.${event}`,
-      payload: { version: 1, alert, occurred_at: new Date().toISOString() },
+      msgId: step === undefined ? `${alert.id}.${event}` : `${alert.id}.${event}.${step}`,
+      payload: { version: 1, alert, ...extra, occurred_at: new Date().toISOString() },
     });
   }
 }

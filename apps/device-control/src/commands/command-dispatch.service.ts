@@ -6,7 +6,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { BreakerOpenError, type BreakerRegistry } from '@conduit/breakers';
-import type { CommandStatus } from '@conduit/contracts';
+import { commandIdSchema, type CommandStatus } from '@conduit/contracts';
 import { OutboxService, SERVICE_CONFIG } from '@conduit/runtime';
 import type { DeviceControlConfig } from '../config/device-control.config.js';
 import type { VendorAck, VendorAdapter } from '../vendors/vendor.adapter.js';
@@ -20,8 +20,6 @@ import {
 
 const MAX_RETRY_DELAY_MS = 60_000;
 const SWEEP_BATCH = 200;
-/** Command ids are UUIDs (the column type): anything else in an ack names no command. */
-const COMMAND_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The breaker of a command's dependency: the vendor integration at the device's site. Sites are
@@ -262,7 +260,8 @@ export class CommandDispatchService implements OnApplicationBootstrap, BeforeApp
 
   /** An acknowledgement from a vendor that answers asynchronously (MQTT). */
   private async onAck(vendor: string, ack: VendorAck): Promise<void> {
-    if (!COMMAND_ID.test(ack.commandId)) {
+    // Command ids are UUIDs (the column type too): anything else in an ack names no command.
+    if (!commandIdSchema.safeParse(ack.commandId).success) {
       this.logger.debug(`${vendor} ack from ${ack.externalId} ignored: ${ack.commandId} is no command id`);
       return;
     }

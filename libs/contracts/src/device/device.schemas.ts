@@ -170,6 +170,9 @@ export const idempotencyKeySchema = z
   .max(128)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII');
 
+/** A command's id: a UUID, made by device-control when it accepts the command. */
+export const commandIdSchema = z.uuid();
+
 export const commandTransitionSchema = z.object({
   status: commandStatusSchema,
   at: z.iso.datetime({ offset: true }),
@@ -177,7 +180,7 @@ export const commandTransitionSchema = z.object({
 });
 
 export const commandSchema = z.object({
-  id: z.uuid(),
+  id: commandIdSchema,
   org_id: orgIdSchema,
   device_id: deviceIdSchema,
   action: z.string(),
@@ -195,7 +198,7 @@ export type Command = z.infer<typeof commandSchema>;
 
 /** Answer of `POST …/commands`: `status` is the command's state when the answer left. */
 export const commandAcceptedSchema = z.object({
-  command_id: z.uuid(),
+  command_id: commandIdSchema,
   status: commandStatusSchema,
   created: z.boolean(),
 });
