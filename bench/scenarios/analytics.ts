@@ -8,13 +8,22 @@ import { round2 } from '../src/stats.js';
 import type { Scenario } from './scenario.js';
 
 const CONSUMER = 'analytics-anomaly';
+/** The telemetry ingest goal analytics must keep up with, in points/s. */
+const GOAL = 150_000;
+/**
+ * Default publish pace: 10 % above {@link GOAL}. The measured rate (points over first publish →
+ * lag 0) can never exceed the pace, so paced at the goal itself it read 149 400–149 900 even when
+ * analytics had capacity to spare (170 000 flat out): the goal could not be met by construction.
+ */
+const DEFAULT_RATE = Math.round(GOAL * 1.1);
 
 /**
  * 2 000 000 points published straight onto `telemetry.ingest.<org>.<device>` (the public ingest
  * contract; messages of `--batch` points, `--inflight` publishes pipelined), while the analytics
  * service's `analytics-anomaly` consumer scores every point and evaluates the org's rules (one
  * threshold rule is created for the org first, through the gateway), paced at `--rate` points/s
- * (default the 150 000 points/s ingest goal; 0 = flat out). Measured: the publish rate, the rate at
+ * (default 165 000: 10 % above the 150 000 points/s ingest goal, see {@link DEFAULT_RATE}; 0 = flat
+ * out). Measured: the publish rate, the rate at
  * which analytics finished (first publish → consumer lag 0), how long the lag took to reach 0 after
  * the last publish, and the analytics process's RSS (peak, and growth over the run).
  * The telemetry writer consumes the same messages on the same machine meanwhile, as in production.
@@ -28,14 +37,14 @@ export const analytics: Scenario = {
     batch: 'points per message (200)',
     devices: 'distinct devices = series, one metric each (10000)',
     inflight: 'publishes in flight (256)',
-    rate: 'publish pace in points/s, 0 = as fast as possible (150000, the ingest goal)',
+    rate: 'publish pace in points/s, 0 = as fast as possible (165000: the 150000 ingest goal + 10 %)',
   },
   async run(ctx) {
     const total = ctx.flag('points', 2_000_000);
     const perMessage = ctx.flag('batch', 200);
     const devices = ctx.flag('devices', 10_000);
     const inflight = ctx.flag('inflight', 256);
-    const rate = ctx.flags['rate'] === '0' ? 0 : ctx.flag('rate', 150_000);
+    const rate = ctx.flags['rate'] === '0' ? 0 : ctx.flag('rate', DEFAULT_RATE);
     const messages = Math.ceil(total / perMessage);
     const org = `bench-anl-${randomUUID().slice(0, 8)}`;
     const headers = {
@@ -139,7 +148,7 @@ export const analytics: Scenario = {
         },
         metrics,
         goals: {
-          analytics_points_per_s: atLeast(metrics.analytics_points_per_s, 150_000),
+          analytics_points_per_s: atLeast(metrics.analytics_points_per_s, GOAL),
           lag_drain_after_publish_s: below(metrics.lag_drain_after_publish_s, 5),
         },
       };

@@ -1,9 +1,5 @@
-// Default imports on purpose: OpenTelemetry's http instrumentation patches the modules' export
-// objects, and a call through them (`http.request`) makes the client span and sends
-// `traceparent`; a named import bound at load time bypassed it (the trace e2e test shows it).
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 import { z } from 'zod';
+import { HttpClient, type HttpAnswer } from '@conduit/runtime';
 import {
   VendorUnavailableError,
   type DeliveryResult,
@@ -51,11 +47,6 @@ export interface HttpBridgeAdapterOptions {
   readonly maxResponseBytes?: number;
 }
 
-interface BridgeResponse {
-  readonly status: number;
-  readonly body: string;
-}
-
 /**
  * Delivers commands to a REST bridge (a smart-lighting hub style API): one HTTP request per
  * attempt, `{ action, params, command_id }` as JSON to `<base_url><path>` with
@@ -67,24 +58,22 @@ interface BridgeResponse {
  * - Any other status (4xx, a redirect — they are not followed), invalid settings, a missing
  *   external id or token variable: `completed`/`failed` with the reason.
  *
- * Connections are kept alive in one pool per adapter (node:http agents — `undici` is not a
- * dependency, and the global `fetch` dispatcher could not be closed by {@link stop}). The token is
+ * Connections are kept alive in one pool per adapter (`HttpClient` of `@conduit/runtime`:
+ * node:http agents, closed by {@link stop}). The token is
  * read from the environment on every attempt, never stored, logged nor put in an error.
  */
 export class HttpBridgeAdapter implements VendorAdapter {
   readonly name = NAME;
   private readonly env: Readonly<Record<string, string | undefined>>;
-  private readonly maxResponseBytes: number;
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  private readonly http: HttpClient;
   private stopped = false;
 
   constructor(options: HttpBridgeAdapterOptions = {}) {
     this.env = options.env ?? process.env;
-    this.maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 32 };
-    this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    this.http = new HttpClient({
+      maxSocketsPerHost: options.maxSocketsPerHost,
+      maxResponseBytes: options.maxResponseBytes,
+    });
   }
 
   /** Nothing to connect: the bridge answers each request, so there are no later acks. */
@@ -95,8 +84,7 @@ export class HttpBridgeAdapter implements VendorAdapter {
   /** Closes the pooled connections; a later `deliver` throws VendorUnavailableError. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.http.close();
   }
 
   async deliver(command: VendorCommand, signal: AbortSignal): Promise<DeliveryResult> {
@@ -127,15 +115,14 @@ export class HttpBridgeAdapter implements VendorAdapter {
     });
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(body)),
       accept: 'application/json',
       'idempotency-key': command.commandId,
     };
     if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
 
-    let response: BridgeResponse;
+    let response: HttpAnswer;
     try {
-      response = await this.send(url, settings.method, headers, body, signal);
+      response = await this.http.send(url, { method: settings.method, headers, body, signal });
     } catch (error) {
       const what = signal.aborted ? 'aborted' : `failed: ${errorText(error)}`;
       throw new VendorUnavailableError(NAME, redact(`${NAME}: ${target} ${what}`, token), {
@@ -152,43 +139,6 @@ export class HttpBridgeAdapter implements VendorAdapter {
     if (status === 408 || status === 429 || status >= 500) throw new VendorUnavailableError(NAME, answer);
     return failed(status >= 300 && status < 400 ? `${answer} (redirects are not followed)` : answer);
   }
-
-  private send(
-    url: URL,
-    method: string,
-    headers: Record<string, string>,
-    body: string,
-    signal: AbortSignal,
-  ): Promise<BridgeResponse> {
-    const secure = url.protocol === 'https:';
-    const request = secure ? https.request : http.request;
-    const agent = secure ? this.httpsAgent : this.httpAgent;
-    return new Promise((resolve, reject) => {
-      // The signal also covers the response: aborting destroys the socket, failing readBody.
-      const req = request(url, { method, headers, agent, signal }, (res) => {
-        readBody(res, this.maxResponseBytes).then(
-          (text) => resolve({ status: res.statusCode ?? 0, body: text }),
-          reject,
-        );
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-}
-
-async function readBody(res: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      res.destroy();
-      throw new Error(`response body over ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function reportedState(body: string): Readonly<Record<string, unknown>> | undefined {

@@ -23,13 +23,14 @@ type Nats = TwoLevelCacheOptions['nats'];
 const LLM_REDIS = Symbol('LLM_REDIS');
 const LLM_BREAKERS = Symbol('LLM_BREAKERS');
 
-/** Lists breakers and the response cache in `/performance/health`; closes them at shutdown. */
+/** Lists breakers and the response cache in `/performance/health`; closes them and the providers' connections at shutdown. */
 @Injectable()
 class LlmInfrastructure implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(LLM_BREAKERS) private readonly breakers: BreakerRegistry,
     @Inject(LLM_CACHE) private readonly cache: TwoLevelCache,
     @Inject(LLM_REDIS) private readonly redis: Redis,
+    @Inject(PROVIDER_CALLS) private readonly calls: ProviderCallsService,
     private readonly performance: PerformanceRegistry,
   ) {}
 
@@ -40,6 +41,7 @@ class LlmInfrastructure implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.breakers.shutdown();
+    this.calls.close();
     await this.cache.close();
     this.redis.disconnect();
   }

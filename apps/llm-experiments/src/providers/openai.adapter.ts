@@ -1,4 +1,5 @@
 import type { Provider } from '@conduit/contracts';
+import { HttpClient, type HttpAnswer } from '@conduit/runtime';
 import { z } from 'zod';
 import type { ChatCompletion, ChatRequest, ProviderAdapter } from './provider.adapter.js';
 import { ProviderRefusedError, RetryableProviderError, parseRetryAfter } from './retry.js';
@@ -25,7 +26,9 @@ export interface OpenAiAdapterOptions {
  * OpenAI-compatible chat completions: `POST <base_url>/chat/completions` with
  * `{ model, messages: [{ role: 'user', content }], ...params }` and, when the provider names an
  * `api_key_env`, `authorization: Bearer <that variable's value>` (read at every call, never
- * stored, logged or put in an error). Node's fetch (undici) keeps connections alive.
+ * stored, logged or put in an error). Connections are kept alive (`HttpClient` of
+ * `@conduit/runtime`: node:http agents — fetch's garbage stalled runs, see there); {@link close}
+ * closes them.
  *
  * - 2xx with a choice: the answer; token counts from `usage` (0 when absent).
  * - 408, 409, 429, 5xx, network errors, the signal aborting: {@link RetryableProviderError}
@@ -35,11 +38,19 @@ export interface OpenAiAdapterOptions {
 export class OpenAiAdapter implements ProviderAdapter {
   readonly kind = 'openai' as const;
   private readonly env: Readonly<Record<string, string | undefined>>;
-  private readonly maxResponseBytes: number;
+  private readonly http: HttpClient;
 
   constructor(options: OpenAiAdapterOptions = {}) {
     this.env = options.env ?? process.env;
-    this.maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
+    this.http = new HttpClient({
+      maxResponseBytes: options.maxResponseBytes ?? 4 * 1024 * 1024,
+      maxSocketsPerHost: 256,
+    });
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.http.close();
   }
 
   async complete(provider: Provider, request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
@@ -56,31 +67,24 @@ export class OpenAiAdapter implements ProviderAdapter {
         );
       headers['authorization'] = `Bearer ${key}`;
     }
-    const url = `${provider.base_url.replace(/\/+$/, '')}/chat/completions`;
+    const url = new URL(`${provider.base_url.replace(/\/+$/, '')}/chat/completions`);
     const body = JSON.stringify({
       ...request.params,
       model: request.model,
       messages: [{ role: 'user', content: request.prompt }],
     });
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+      res = await this.http.send(url, { method: 'POST', headers, body, signal });
     } catch (error) {
       throw new RetryableProviderError(`provider ${provider.id}: ${describe(error, signal)}`);
     }
-    let text: string;
-    try {
-      text = await readLimited(res, this.maxResponseBytes);
-    } catch (error) {
-      throw new RetryableProviderError(
-        `provider ${provider.id}: reading the answer: ${describe(error, signal)}`,
-      );
-    }
+    const text = res.body;
     if (res.status === 408 || res.status === 409 || res.status === 429 || res.status >= 500) {
       throw new RetryableProviderError(
         `provider ${provider.id} answered ${res.status}`,
         res.status,
-        parseRetryAfter(res.headers.get('retry-after')),
+        parseRetryAfter(res.headers['retry-after']),
       );
     }
     if (res.status < 200 || res.status >= 300)
@@ -107,24 +111,7 @@ export class OpenAiAdapter implements ProviderAdapter {
 function describe(error: unknown, signal: AbortSignal): string {
   if (signal.aborted)
     return `aborted (${signal.reason instanceof Error ? signal.reason.message : 'time-out'})`;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
-}
-
-/** The body as text, refusing more than `limit` bytes (a runaway answer must not exhaust memory). */
-async function readLimited(res: Response, limit: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-  if (declared > limit) {
-    await res.body?.cancel();
-    throw new Error(`answer of ${declared} bytes exceeds ${limit}`);
-  }
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Error(`answer exceeds ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = (error as Error).message;
+  return code && !message.includes(code) ? `${code} ${message}` : message;
 }

@@ -10,7 +10,7 @@ import type { Provider } from '@conduit/contracts';
 import { OpenAiAdapter } from './openai.adapter.js';
 import { ProviderCallError, ProviderCallsService } from './provider-calls.service.js';
 
-type Behaviour = 'ok' | 'fail500' | 'hang' | { status: 429; retryAfterS: number };
+type Behaviour = 'ok' | 'fail500' | 'hang' | 'huge' | { status: 429; retryAfterS: number };
 
 /**
  * A real OpenAI-compatible chat-completions endpoint on 127.0.0.1: answers from a script of
@@ -60,6 +60,12 @@ class FakeOpenAi {
     if (this.delayMs) await sleep(this.delayMs);
     if (behaviour === 'hang') {
       this.open.add(res);
+      return;
+    }
+    if (behaviour === 'huge') {
+      // A runaway answer, streamed without a content-length: 64 KiB of a never-ending string.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"choices":[{"message":{"content":"${'x'.repeat(64 * 1024)}"}}]}`);
       return;
     }
     if (behaviour === 'fail500') {
@@ -150,6 +156,7 @@ describe(ProviderCallsService.name, () => {
   beforeEach(() => fake.reset());
 
   afterAll(async () => {
+    sut?.close();
     breakers?.shutdown();
     await cache?.close();
     redis.disconnect();
@@ -257,5 +264,36 @@ describe(ProviderCallsService.name, () => {
     expect((error as ProviderCallError).code).toBe('provider_refused');
     expect((error as Error).message).toContain('LLM_INT_SPEC_UNSET');
     expect(fake.calls).toBe(0);
+  });
+
+  it('fails an answer longer than maxResponseBytes as unavailable, after its retries', async () => {
+    const small = new ProviderCallsService({
+      adapters: [new OpenAiAdapter({ env: { LLM_INT_SPEC_KEY: 'k' }, maxResponseBytes: 1024 })],
+      breakers,
+      cache: null,
+      cacheTtlMs: 0,
+      retry: { baseDelayMs: 5, maxDelayMs: 50 },
+    });
+    try {
+      fake.fallback = 'huge';
+      const error = await small.call(scope, provider({ max_retries: 1 }), request()).catch((e: unknown) => e);
+      expect((error as ProviderCallError).code).toBe('provider_unavailable');
+      expect((error as Error).message).toContain('over 1024 bytes');
+      expect(fake.calls).toBe(2);
+    } finally {
+      small.close();
+    }
+  });
+
+  it('reports a provider that refuses connections as unavailable, naming the error', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await sut
+      .call(scope, provider({ base_url: `http://127.0.0.1:${port}/v1`, max_retries: 0 }), request())
+      .catch((e: unknown) => e);
+    expect((error as ProviderCallError).code).toBe('provider_unavailable');
+    expect((error as Error).message).toContain('ECONNREFUSED');
   });
 });

@@ -105,6 +105,11 @@ export class ProviderCallsService {
     }
   }
 
+  /** Closes the adapters' connections (at shutdown). */
+  close(): void {
+    for (const adapter of this.adapters.values()) adapter.close?.();
+  }
+
   /** Drops a provider's breaker and limiter (after its settings changed): recreated on next use. */
   forget(scope: TenantScope, providerId: string): void {
     const name = breakerName(scope, providerId);

@@ -24,4 +24,6 @@ export interface ChatCompletion {
 export interface ProviderAdapter {
   readonly kind: Provider['kind'];
   complete(provider: Provider, request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion>;
+  /** Releases what the adapter holds open (kept-alive connections); called at shutdown. */
+  close?(): void;
 }
