@@ -149,9 +149,10 @@ export class CommandDispatchService implements OnApplicationBootstrap, BeforeApp
   }
 
   private async move(id: string, change: Transition): Promise<CommandRow | null> {
-    const row = await this.commands.transition(id, change);
-    if (row) this.relay.flushSoon();
-    return row;
+    const moved = await this.commands.transition(id, change);
+    if (!moved) return null;
+    this.relay.relayCommitted(moved.events);
+    return moved.row;
   }
 
   /** One delivery attempt; resolves with the command's status afterwards. Never rejects. */

@@ -7,7 +7,7 @@ import {
   type ListCommandsQuery,
 } from '@conduit/contracts';
 import { rowsOf, type TenantScope } from '@conduit/database';
-import { subjectSql } from '@conduit/runtime';
+import { subjectSql, type OutboxEvent } from '@conduit/runtime';
 
 /** A stored command, camelCase. */
 export interface CommandRow {
@@ -120,6 +120,8 @@ interface RawCommand {
   deadline: Date;
   created_at: Date;
   updated_at: Date;
+  /** The outbox rows the statement wrote (see {@link EVENTS_OF}). */
+  outbox_events?: OutboxEvent[];
 }
 
 const fromRaw = (r: RawCommand): CommandRow => ({
@@ -155,7 +157,18 @@ const TRANSITION_EVENTS = (row: string, previous: string, at: string) => `
            'command_id', ${row}.id, 'action', ${row}.action, 'status', steps.s,
            'previous', coalesce(lag(steps.s) OVER (ORDER BY steps.ord), ${previous}),
            'reason', steps.r, 'attempts', ${row}.attempts, 'occurred_at', ${ISO(at)})
-    FROM ${row}, steps ORDER BY steps.ord`;
+    FROM ${row}, steps ORDER BY steps.ord
+  RETURNING id, subject, msg_id, payload`;
+
+/**
+ * The outbox rows the statement's `ctes` wrote, in id order, as one `outbox_events` column: the
+ * caller hands them to `OutboxService.relayCommitted` after the commit.
+ */
+const EVENTS_OF = (...ctes: string[]) => `(
+  SELECT coalesce(jsonb_agg(jsonb_build_object('id', e.id::text, 'subject', e.subject, 'msgId', e.msg_id,
+                                               'payload', e.payload) ORDER BY e.id), '[]'::jsonb)
+    FROM (${ctes.map((c) => `SELECT id, subject, msg_id, payload FROM ${c}`).join(' UNION ALL ')}) e
+) AS outbox_events`;
 
 /** Merges vendor-reported state into the shadow and publishes {@link DeviceStateReported}. */
 const REPORTED_STATE = (row: string, reported: string, at: string) => `
@@ -171,6 +184,7 @@ st AS (
          jsonb_build_object('version', 1, 'org_id', ${row}.org_id, 'device_id', ${row}.device_id,
            'reported', ${reported}, 'command_id', ${row}.id, 'occurred_at', ${ISO(at)})
     FROM ${row} WHERE ${reported} IS NOT NULL
+  RETURNING id, subject, msg_id, payload
 )`;
 
 // One statement, one round trip: the command, its first transition, its event and (for
@@ -195,7 +209,7 @@ ds AS (
   ON CONFLICT (org_id, device_id) DO UPDATE
     SET desired = device.device_state.desired || EXCLUDED.desired, desired_at = EXCLUDED.desired_at
 )
-SELECT * FROM ins`;
+SELECT ins.*, ${EVENTS_OF('ev')} FROM ins`;
 
 // One statement: lock the row if it is still in one of the `from` statuses (a concurrent
 // transition makes it re-check and skip), update it, record each step and its event, and merge
@@ -223,7 +237,7 @@ WITH before AS (
     FROM upd, steps
 ), ev AS (${TRANSITION_EVENTS('upd', 'upd.previous', '$8::timestamptz')}),
 ${REPORTED_STATE('upd', '$11::jsonb', '$8::timestamptz')}
-SELECT * FROM upd`;
+SELECT upd.*, ${EVENTS_OF('ev', 'stev')} FROM upd`;
 
 /**
  * Persistent commands, their transitions and the device shadow. Every status change writes its
@@ -242,7 +256,7 @@ export class CommandsRepository {
     scope: TenantScope,
     command: NewCommand,
     now: Date,
-  ): Promise<{ row: CommandRow; created: boolean }> {
+  ): Promise<{ row: CommandRow; created: boolean; events: readonly OutboxEvent[] }> {
     const inserted: RawCommand[] = await this.dataSource.query(CREATE_SQL, [
       command.id,
       scope.orgId,
@@ -257,14 +271,15 @@ export class CommandsRepository {
       now,
       command.desired && Object.keys(command.desired).length > 0 ? JSON.stringify(command.desired) : null,
     ]);
-    if (inserted[0]) return { row: fromRaw(inserted[0]), created: true };
+    if (inserted[0])
+      return { row: fromRaw(inserted[0]), created: true, events: inserted[0].outbox_events ?? [] };
     const existing: RawCommand[] = command.idempotencyKey
       ? await this.dataSource.query(
           `SELECT ${COLUMNS} FROM device.commands WHERE org_id = $1 AND device_id = $2 AND idempotency_key = $3`,
           [scope.orgId, command.deviceId, command.idempotencyKey],
         )
       : [];
-    if (existing[0]) return { row: fromRaw(existing[0]), created: false };
+    if (existing[0]) return { row: fromRaw(existing[0]), created: false, events: [] };
     throw new CommandDeviceMissingError(command.deviceId);
   }
 
@@ -317,9 +332,14 @@ export class CommandsRepository {
 
   /**
    * Applies a {@link Transition} if the command is still in one of `from` (rows locked, so two
-   * replicas or a late acknowledgement cannot both move it); returns the new row or null.
+   * replicas or a late acknowledgement cannot both move it); returns the new row and the
+   * outbox events it wrote, or null.
    */
-  async transition(id: string, change: Transition, now = new Date()): Promise<CommandRow | null> {
+  async transition(
+    id: string,
+    change: Transition,
+    now = new Date(),
+  ): Promise<{ row: CommandRow; events: readonly OutboxEvent[] } | null> {
     const to = change.to.at(-1);
     if (!to) return null;
     const reasons = change.to.map((_, i) => (i === change.to.length - 1 ? (change.reason ?? null) : null));
@@ -340,7 +360,7 @@ export class CommandsRepository {
       change.sender?.vendor ?? null,
       change.sender?.externalId ?? null,
     ]);
-    return rows[0] ? fromRaw(rows[0]) : null;
+    return rows[0] ? { row: fromRaw(rows[0]), events: rows[0].outbox_events ?? [] } : null;
   }
 
   /** Puts a claimed command back in the queue without a transition (breaker full, retry later). */

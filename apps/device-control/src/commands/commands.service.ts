@@ -116,7 +116,7 @@ export class CommandsService {
       if (error instanceof CommandDeviceMissingError) throw new RpcError('not_found', error.message);
       throw error;
     }
-    this.relay.flushSoon();
+    this.relay.relayCommitted(result.events);
     const { row, created } = result;
     if (!created || !inline) return { command_id: row.id, status: row.status, created };
     let timer: NodeJS.Timeout | undefined;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Experiment, ExperimentStatus, Metric, Run } from '@conduit/contracts';
 import { rawPool, type TenantScope } from '@conduit/database';
+import type { OutboxEvent } from '@conduit/runtime';
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -139,20 +140,23 @@ export class ExperimentsRepository {
     return (rowCount ?? 0) > 0;
   }
 
-  /** Stores a run and, in the same statement, its event in the outbox (relayed after commit). */
+  /**
+   * Stores a run and, in the same statement, its event in the outbox; returns the outbox row (for
+   * `OutboxService.relayCommitted`).
+   */
   async insertRun(
     scope: TenantScope,
     run: RunRow,
     event: { readonly subject: string; readonly msgId: string; readonly payload: unknown },
-  ): Promise<void> {
-    await this.pool.query(
+  ): Promise<OutboxEvent> {
+    const { rows } = await this.pool.query<{ id: string }>(
       `WITH r AS (
          INSERT INTO experiments.runs (id, org_id, experiment_id, unit_id, variant, served_by, provider_id, model,
                 source, fallback, latency_ms, input_tokens, output_tokens, cost, error_code, error_message, output,
                 created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
        )
-       INSERT INTO experiments.outbox (subject, msg_id, payload) VALUES ($19, $20, $21)`,
+       INSERT INTO experiments.outbox (subject, msg_id, payload) VALUES ($19, $20, $21) RETURNING id`,
       [
         run.id,
         scope.orgId,
@@ -177,6 +181,7 @@ export class ExperimentsRepository {
         JSON.stringify(event.payload),
       ],
     );
+    return { id: (rows[0] as { id: string }).id, ...event };
   }
 
   /** Stores a unit's value of a metric; a later value for the same unit and metric replaces it. */

@@ -279,12 +279,12 @@ export class ExperimentsService {
       occurred_at: run.created_at,
     });
     // The run and its event commit together; the outbox relays the event after commit.
-    await this.experiments.insertRun(
+    const committed = await this.experiments.insertRun(
       scope,
       { ...run, created_at: now },
       { subject: LlmRunCompleted.subject(scope.orgId), msgId: `llm.run.completed:${run.id}`, payload: event },
     );
-    this.outbox.flushSoon();
+    this.outbox.relayCommitted([committed]);
     if (!served && failure) throw new RpcError('unavailable', `run ${run.id} failed: ${failure.message}`);
     return run;
   }

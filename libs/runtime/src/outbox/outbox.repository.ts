@@ -59,24 +59,35 @@ export class OutboxRepository {
   }
 
   /**
-   * Locks up to `limit` pending events (skipping ones another replica holds), lets `relay`
-   * publish them, and deletes the ones it returns as relayed — all in one transaction, so an
-   * event is deleted only after JetStream acknowledged it. A crash re-relays; the `Nats-Msg-Id`
-   * makes that a no-op inside the stream's duplicate window.
+   * Locks up to `limit` pending events (skipping ones another replica holds, and `skip`: ids this
+   * replica is relaying itself), lets `relay` publish them, and deletes the ones it returns as
+   * relayed — all in one transaction, so an event is deleted only after JetStream acknowledged
+   * it. A crash re-relays; the `Nats-Msg-Id` makes that a no-op inside the stream's duplicate
+   * window. Returns how many rows it found and how many of them were relayed.
    */
-  async drain(limit: number, relay: (events: OutboxEvent[]) => Promise<string[]>): Promise<number> {
+  async drain(
+    limit: number,
+    relay: (events: OutboxEvent[]) => Promise<string[]>,
+    skip: readonly string[] = [],
+  ): Promise<{ found: number; relayed: number }> {
     return this.dataSource.transaction(async (tx) => {
       const rows: { id: string; subject: string; msg_id: string; payload: unknown }[] = await tx.query(
-        `SELECT id, subject, msg_id, payload FROM ${this.table} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [limit],
+        `SELECT id, subject, msg_id, payload FROM ${this.table}
+          WHERE NOT (id = ANY($2::bigint[])) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit, skip],
       );
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { found: 0, relayed: 0 };
       const relayed = await relay(
         rows.map((r) => ({ id: r.id, subject: r.subject, msgId: r.msg_id, payload: r.payload })),
       );
       if (relayed.length > 0)
         await tx.query(`DELETE FROM ${this.table} WHERE id = ANY($1::bigint[])`, [relayed]);
-      return relayed.length;
+      return { found: rows.length, relayed: relayed.length };
     });
+  }
+
+  /** Deletes relayed events by id (one autocommitted statement). */
+  async delete(ids: readonly string[]): Promise<void> {
+    await this.dataSource.query(`DELETE FROM ${this.table} WHERE id = ANY($1::bigint[])`, [ids]);
   }
 }
