@@ -104,7 +104,7 @@ export const ingest: Scenario = {
       const copyS = (performance.now() - c0) / 1000;
       // Leave the database as it was: millions of leftover rows would slow every later run.
       for (const orgId of [org, baselineOrg]) {
-        for (const table of ['points', 'points_hourly', 'latest']) {
+        for (const table of ['points', 'points_5m', 'points_hourly', 'latest']) {
           await db.query(`DELETE FROM telemetry.${table} WHERE org_id = $1`, [orgId]);
         }
       }

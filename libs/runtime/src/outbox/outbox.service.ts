@@ -34,9 +34,9 @@ const DELETE_AT = 500;
  * them from the table.
  *
  * Order is kept: events go from memory only while the relay is healthy and the table had
- * nothing older (`direct`, set when a pass finds the table drained). A failed publish or delete
- * turns it off — the events stay in the table, and the passes relay them in id order until the
- * table is empty again. A pass skips the ids being relayed from memory; a row another replica is
+ * nothing older (`direct`, set when a pass finds the table drained). A failed publish turns it
+ * off — the events stay in the table, and the passes relay them in id order until the table is
+ * empty again. A failed delete is retried; until then passes skip those rows too. A pass skips the ids being relayed from memory; a row another replica is
  * relaying from memory may be published twice, and the `Nats-Msg-Id` drops the second.
  *
  * Every relayed event is a deleted row, and the relay's `ORDER BY id … FOR UPDATE SKIP LOCKED`
@@ -119,18 +119,17 @@ export class OutboxService implements OnModuleInit, OnApplicationShutdown {
       if (!this.direct) break;
       const batch = this.pending.splice(0, BATCH);
       for (const event of batch) this.inMemory.add(event.id);
-      let complete = false;
+      let done: string[];
       try {
-        const done = await this.relay(batch);
-        for (const id of done) this.relayed.add(id);
-        this.relayedSinceVacuum += done.length;
-        this.deleteSoon();
-        complete = done.length === batch.length;
+        done = await this.relay(batch);
       } finally {
         for (const event of batch) this.inMemory.delete(event.id);
       }
+      for (const id of done) this.relayed.add(id);
+      this.relayedSinceVacuum += done.length;
+      if (done.length > 0) this.deleteSoon();
       // After the ids left `inMemory`: the pass this starts must not skip them.
-      if (!complete) this.toTable();
+      if (done.length < batch.length) this.toTable();
     }
   }
 
