@@ -3,6 +3,7 @@
 // invalid (e.g. > 1 % errors), 2 usage error.
 import { parseArgs, UsageError } from './src/args.js';
 import { createContext } from './src/context.js';
+import { waitForQuiet } from './src/quiet.js';
 import { report } from './src/report.js';
 import { analytics } from './scenarios/analytics.js';
 import { cache } from './scenarios/cache.js';
@@ -53,8 +54,22 @@ async function main(): Promise<number> {
     if (unknown.length)
       throw new UsageError(`${scenario.name} has no flag ${unknown.map((f) => `--${f}`).join(', ')}`);
   }
+  // A scenario measured while the stack still works off an earlier one is not comparable.
+  const quiet = await waitForQuiet();
   const result = await scenario.run(createContext(args.flags));
-  report(scenario.name, result);
+  report(
+    scenario.name,
+    quiet
+      ? {
+          ...result,
+          params: {
+            ...result.params,
+            machine_busy_at_start: Math.round(quiet.busy * 1000) / 1000,
+            quiet_wait_s: Math.round(quiet.waitedS),
+          },
+        }
+      : result,
+  );
   return result.failure === undefined ? 0 : 1;
 }
 
