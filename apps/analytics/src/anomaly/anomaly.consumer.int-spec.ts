@@ -64,6 +64,23 @@ describe(AnomalyConsumer.name, () => {
     arrivedAt: new Date(),
     points: values.map((value, i) => ({ metric, ts: t0 + (from + i) * 1000, value })),
   });
+  /** `temp > 80` three times within 60 s, no cooldown, resolved after 3 normal points. */
+  const repeatingRule = (name: string, deviceId: string) =>
+    rules.create(
+      { orgId },
+      {
+        name,
+        metric: 'temp',
+        scope: { device_ids: [deviceId] },
+        condition: { op: 'gt', threshold: 80 },
+        mode: { type: 'repeating', count: 3, window_seconds: 60 },
+        severity: 'warning',
+        cooldown_seconds: 0,
+        escalation: [],
+        auto_resolve_after: 3,
+        enabled: true,
+      },
+    );
   const alertRows = (deviceId: string) =>
     dataSource.query(
       `SELECT source, status, resolved_by, severity FROM analytics.alerts WHERE org_id = $1 AND device_id = $2 ORDER BY raised_at`,
@@ -154,21 +171,7 @@ describe(AnomalyConsumer.name, () => {
   });
 
   it('a restart mid-breach neither misses nor repeats: the state committed with the sequences is reloaded', async () => {
-    await rules.create(
-      { orgId },
-      {
-        name: 'restart',
-        metric: 'temp',
-        scope: { device_ids: ['dev-restart'] },
-        condition: { op: 'gt', threshold: 80 },
-        mode: { type: 'repeating', count: 3, window_seconds: 60 },
-        severity: 'warning',
-        cooldown_seconds: 0,
-        escalation: [],
-        auto_resolve_after: 3,
-        enabled: true,
-      },
-    );
+    await repeatingRule('restart', 'dev-restart');
     const normal = Array.from({ length: 40 }, (_, i) => 20 + (i % 3));
     await replica().process([message('dev-restart', normal, 0), message('dev-restart', [95, 95], 40)]);
     expect(await alertRows('dev-restart')).toEqual([]);
@@ -178,6 +181,24 @@ describe(AnomalyConsumer.name, () => {
     // And another restart while the breach goes on: still one alert.
     expect((await replica().process([message('dev-restart', [95, 95, 95, 95], 43)])).raised).toBe(0);
     expect((await alertRows('dev-restart')).filter((a) => a.source === 'rule')).toHaveLength(1);
+  });
+
+  it('keeps at most ANALYTICS_SERIES_CACHE_MAX series in memory; an evicted one resumes from its row', async () => {
+    await repeatingRule('evict', 'dev-evict');
+    const small = loadAnalyticsConfig({
+      CONDUIT_PRESET: 'test',
+      ANALYTICS_DEVICE_CACHE_MS: '0',
+      ANALYTICS_ANOMALY_ALERTS: 'false',
+      ANALYTICS_SERIES_CACHE_MAX: '100',
+    });
+    const sut = replica(small);
+    await sut.process([message('dev-evict', [95, 95], 0)]);
+    // 150 other series push dev-evict out of the 100 kept.
+    await sut.process(Array.from({ length: 150 }, (_, i) => message(`dev-fill-${i}`, [20], 0)));
+    expect(sut.trackedSeries).toBe(100);
+    // Its third breaching point still counts the two before it: the state came back from its row.
+    expect((await sut.process([message('dev-evict', [95], 2)])).raised).toBe(1);
+    expect((await alertRows('dev-evict')).map((a) => a.status)).toEqual(['active']);
   });
 
   it('escalates an open alert step by step while the breach lasts, publishing alert.<org>.escalated for each', async () => {

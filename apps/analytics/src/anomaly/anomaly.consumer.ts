@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import {
   Inject,
   Injectable,
@@ -102,14 +103,15 @@ interface Pending {
  * after the commit. A restart therefore neither repeats nor misses anything: state and effects
  * commit together with the sequences they cover.
  *
- * States are kept in memory between batches. Each row carries a version; the lock returns the
+ * States are kept in memory between batches (the `ANALYTICS_SERIES_CACHE_MAX` most recently
+ * used; an evicted one is read back from its row). Each row carries a version; the lock returns the
  * state only for series whose version differs from the cached one (another replica, or a user
  * resolving an alert, wrote it), so replicas sharing the consumer stay consistent.
  */
 @Injectable()
 export class AnomalyConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AnomalyConsumer.name);
-  private readonly cache = new Map<string, { version: number; state: SeriesState }>();
+  private readonly cache: LRUCache<string, { version: number; state: SeriesState }>;
   private readonly options: AnalyticsOptions;
   private readonly anomalyRule: EngineRule;
   private pruneTimer?: NodeJS.Timeout;
@@ -126,6 +128,8 @@ export class AnomalyConsumer implements OnApplicationBootstrap, OnApplicationShu
     @Inject(SERVICE_CONFIG) config: AnalyticsConfig,
   ) {
     this.options = config.service;
+    // Bounded: an evicted series has version 0 here, so the next lock reads its state back.
+    this.cache = new LRUCache({ max: this.options.seriesCacheMax });
     this.anomalyRule = {
       condition: { op: 'gt', threshold: 0 },
       mode: { type: 'simple' },

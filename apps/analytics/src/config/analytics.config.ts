@@ -25,6 +25,11 @@ const schema = {
   ANALYTICS_ANOMALY_RESOLVE_POINTS: envInt(1, 100_000),
   /** How often every replica reloads the alert rules (a change through this replica applies at once). */
   ANALYTICS_RULES_REFRESH_MS: envInt(100, 600_000),
+  /**
+   * Series states a replica keeps in memory (least recently used evicted): an evicted series is
+   * read back from `analytics.series_state` in its next batch. ≈ 0.6 KiB each.
+   */
+  ANALYTICS_SERIES_CACHE_MAX: envInt(100, 100_000_000),
   /** How long device attributes (type, site, tags) for rule scopes are cached. */
   ANALYTICS_DEVICE_CACHE_MS: envInt(0, 3_600_000),
   /** How often `no_data` rules are checked. */
@@ -50,6 +55,7 @@ const defaults = {
   ANALYTICS_ANOMALY_SEVERITY: 'warning',
   ANALYTICS_ANOMALY_RESOLVE_POINTS: '10',
   ANALYTICS_RULES_REFRESH_MS: '2000',
+  ANALYTICS_SERIES_CACHE_MAX: '200000',
   ANALYTICS_DEVICE_CACHE_MS: '10000',
   ANALYTICS_NO_DATA_CHECK_MS: '5000',
   ANALYTICS_RETENTION_DAYS: '30',
@@ -81,6 +87,7 @@ export const analyticsConfigDefinition = {
       resolveAfterPoints: env.ANALYTICS_ANOMALY_RESOLVE_POINTS,
     },
     rulesRefreshMs: env.ANALYTICS_RULES_REFRESH_MS,
+    seriesCacheMax: env.ANALYTICS_SERIES_CACHE_MAX,
     deviceCacheMs: env.ANALYTICS_DEVICE_CACHE_MS,
     noDataCheckMs: env.ANALYTICS_NO_DATA_CHECK_MS,
     retentionDays: env.ANALYTICS_RETENTION_DAYS,
