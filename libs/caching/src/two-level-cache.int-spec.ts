@@ -121,6 +121,28 @@ describe('TwoLevelCache (real Redis and NATS)', () => {
     expect(sent.filter((c) => !c.startsWith('script'))).toEqual([expect.stringMatching(/^eval/)]);
   });
 
+  it('answers a loaded value without waiting for its L2 write, which close() waits for', async () => {
+    const ns = `wb-${randomUUID()}`;
+    const redis = createCacheRedis(REDIS_URL);
+    await until(() => redis.status === 'ready');
+    const cache = new TwoLevelCache({ namespace: ns, redis, nats: null });
+    clients.push({ close: () => redis.disconnect() });
+    // A slow Redis for SETs only: the write leaves at once, its reply comes 400 ms later.
+    const set = redis.set.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+    (redis as unknown as { set: (...args: unknown[]) => Promise<unknown> }).set = (...args) =>
+      set(...args).then(async (reply) => {
+        await sleep(400);
+        return reply;
+      });
+
+    const started = performance.now();
+    expect(await cache.getOrSet('k', async () => ({ n: 1 }))).toEqual({ n: 1 });
+    expect(performance.now() - started).toBeLessThan(300);
+    await cache.close();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+    expect(await raw.exists(`cache:${ns}:v:k`)).toBe(1);
+  });
+
   it('serves the second replica from L2 and compresses values above the threshold', async () => {
     const ns = `l2-${randomUUID()}`;
     const a = await replica(ns, natsA, { compressThresholdBytes: 1024 });

@@ -26,6 +26,13 @@ export class HttpBodyTooLargeError extends Error {
   }
 }
 
+/** A failed call's error for a message: its code (`ECONNREFUSED`…) first unless the text has it. */
+export function httpErrorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
+}
+
 /**
  * Outbound HTTP for the integrations (vendor bridges, LLM providers): `node:http(s)` with
  * keep-alive agents per client, the body read into a string with a size limit.

@@ -13,5 +13,5 @@ export {
 } from './outbox/index.js';
 export type { OutboxEvent, OutboxVacuumOptions } from './outbox/index.js';
 export { createServiceBreakers } from './breakers.js';
-export { HttpBodyTooLargeError, HttpClient } from './http-client.js';
+export { HttpBodyTooLargeError, HttpClient, httpErrorText } from './http-client.js';
 export type { HttpAnswer, HttpClientOptions } from './http-client.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HttpClient, type HttpAnswer } from '@conduit/runtime';
+import { HttpClient, httpErrorText, type HttpAnswer } from '@conduit/runtime';
 import {
   VendorUnavailableError,
   type DeliveryResult,
@@ -124,7 +124,7 @@ export class HttpBridgeAdapter implements VendorAdapter {
     try {
       response = await this.http.send(url, { method: settings.method, headers, body, signal });
     } catch (error) {
-      const what = signal.aborted ? 'aborted' : `failed: ${errorText(error)}`;
+      const what = signal.aborted ? 'aborted' : `failed: ${httpErrorText(error)}`;
       throw new VendorUnavailableError(NAME, redact(`${NAME}: ${target} ${what}`, token), {
         cause: error,
       });
@@ -156,12 +156,6 @@ function reportedState(body: string): Readonly<Record<string, unknown>> | undefi
 
 function failed(reason: string): DeliveryResult {
   return { kind: 'completed', outcome: 'failed', reason };
-}
-
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  return code && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
 }
 
 /** Belt and braces: a bridge echoing the request must not leak the token into a reason. */

@@ -1,5 +1,5 @@
 import type { Provider } from '@conduit/contracts';
-import { HttpClient, type HttpAnswer } from '@conduit/runtime';
+import { HttpClient, httpErrorText, type HttpAnswer } from '@conduit/runtime';
 import { z } from 'zod';
 import type { ChatCompletion, ChatRequest, ProviderAdapter } from './provider.adapter.js';
 import { ProviderRefusedError, RetryableProviderError, parseRetryAfter } from './retry.js';
@@ -44,7 +44,9 @@ export class OpenAiAdapter implements ProviderAdapter {
     this.env = options.env ?? process.env;
     this.http = new HttpClient({
       maxResponseBytes: options.maxResponseBytes ?? 4 * 1024 * 1024,
-      maxSocketsPerHost: 256,
+      // Calls per provider are bounded by its own `concurrency` (up to 10 000, ProviderCallsService):
+      // the agent adds no limit below it.
+      maxSocketsPerHost: Infinity,
     });
   }
 
@@ -111,7 +113,5 @@ export class OpenAiAdapter implements ProviderAdapter {
 function describe(error: unknown, signal: AbortSignal): string {
   if (signal.aborted)
     return `aborted (${signal.reason instanceof Error ? signal.reason.message : 'time-out'})`;
-  const code = (error as NodeJS.ErrnoException).code;
-  const message = (error as Error).message;
-  return code && !message.includes(code) ? `${code} ${message}` : message;
+  return httpErrorText(error);
 }
