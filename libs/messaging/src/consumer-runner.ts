@@ -85,6 +85,13 @@ export interface RunningConsumer {
   stop(): Promise<void>;
   /** Messages not yet delivered (`pending`) and delivered but unacknowledged (`ackPending`). */
   lag(): Promise<{ pending: number; ackPending: number }>;
+  /**
+   * Read-your-writes for a projection this consumer keeps: resolves `true` once every message
+   * the stream holds on `subject` so far (up to its last sequence when called) is acknowledged
+   * by the consumer — handled or dead-lettered — and `false` if that takes longer than
+   * `timeoutMs`. Two JetStream API calls when it is already so.
+   */
+  settled(subject: string, timeoutMs: number): Promise<boolean>;
 }
 
 const tracer = trace.getTracer('@conduit/messaging');
@@ -413,10 +420,22 @@ export class ConsumerRunner {
     lagTimer.unref();
     void refreshLag();
 
+    const settled = async (subject: string, timeoutMs: number) => {
+      const last = await this.jsm.streams.getMessage(spec.stream, { last_by_subj: subject });
+      if (!last) return true;
+      const deadline = Date.now() + timeoutMs;
+      for (let delayMs = 2; ; delayMs = Math.min(delayMs * 2, 50)) {
+        if ((await consumer.info()).ack_floor.stream_seq >= last.seq) return true;
+        if (Date.now() + delayMs > deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    };
+
     const running: RunningConsumer = {
       stream: spec.stream,
       durable: spec.durable,
       lag,
+      settled,
       stop: async () => {
         if (stopping) return;
         stopping = true;

@@ -1,4 +1,5 @@
 import { envInt, loadConfig, type ServiceConfigDefinition } from '@conduit/config';
+import { LlmRunCompleted } from '@conduit/contracts';
 
 const schema = {
   /** How long a provider answer is reused for an identical (provider, model, prompt, params). */
@@ -17,6 +18,11 @@ const schema = {
   LLM_BREAKER_HALF_OPEN_CALLS: envInt(1, 100),
   /** Longest provider answer read, in bytes (longer fails the attempt). */
   LLM_MAX_RESPONSE_BYTES: envInt(1_024, 64 * 1_048_576),
+  /** The runs consumer (stream → experiments.runs): rows per insert, and the longest a run waits for one. */
+  LLM_RUNS_BATCH: envInt(1, 10_000),
+  LLM_RUNS_BATCH_WAIT_MS: envInt(0, 10_000),
+  /** How long results wait for the runs answered so far to be stored before reading them. */
+  LLM_RESULTS_SETTLE_MS: envInt(0, 60_000),
 };
 
 const defaults = {
@@ -31,6 +37,9 @@ const defaults = {
   LLM_BREAKER_WINDOW_MS: '10000',
   LLM_BREAKER_HALF_OPEN_CALLS: '1',
   LLM_MAX_RESPONSE_BYTES: '4194304',
+  LLM_RUNS_BATCH: '500',
+  LLM_RUNS_BATCH_WAIT_MS: '20',
+  LLM_RESULTS_SETTLE_MS: '2000',
 };
 
 export const llmExperimentsConfigDefinition = {
@@ -48,6 +57,13 @@ export const llmExperimentsConfigDefinition = {
       halfOpenMaxCalls: env.LLM_BREAKER_HALF_OPEN_CALLS,
     },
     maxResponseBytes: env.LLM_MAX_RESPONSE_BYTES,
+    runs: {
+      durable: 'llm-experiments-runs',
+      filterSubject: LlmRunCompleted.filter,
+      batchMessages: env.LLM_RUNS_BATCH,
+      batchWaitMs: env.LLM_RUNS_BATCH_WAIT_MS,
+      settleTimeoutMs: env.LLM_RESULTS_SETTLE_MS,
+    },
   }),
 } satisfies ServiceConfigDefinition<typeof schema, unknown>;
 

@@ -16,6 +16,8 @@ import { ProvidersService } from '../providers/providers.service.js';
 import { ExperimentsHandler } from './experiments.handler.js';
 import { ExperimentsRepository } from './experiments.repository.js';
 import { ExperimentsService, PROVIDER_CALLS } from './experiments.service.js';
+import { RunRecorder } from './run-recorder.js';
+import { RunsConsumer } from './runs.consumer.js';
 
 type Redis = ReturnType<typeof createCacheRedis>;
 type Nats = TwoLevelCacheOptions['nats'];
@@ -100,6 +102,8 @@ class LlmInfrastructure implements OnModuleInit, OnApplicationShutdown {
     ...outboxProviders(EXPERIMENTS_SCHEMA),
     DefinitionsService,
     ExperimentsRepository,
+    RunsConsumer,
+    RunRecorder,
     ExperimentsService,
     ExperimentsHandler,
   ],

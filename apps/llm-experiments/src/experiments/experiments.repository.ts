@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Experiment, ExperimentStatus, Metric, Run } from '@conduit/contracts';
+import type {
+  Experiment,
+  ExperimentStatus,
+  LlmRunCompleted,
+  Metric,
+  ParsedPayloadOf,
+  Run,
+} from '@conduit/contracts';
 import { rawPool, type TenantScope } from '@conduit/database';
 import type { OutboxEvent } from '@conduit/runtime';
 
@@ -18,6 +25,9 @@ export type ExperimentRow = Omit<
   Experiment,
   'org_id' | 'created_at' | 'updated_at' | 'started_at' | 'completed_at'
 >;
+
+/** The body of an `llm.<org>.run.completed` event: a run's record. */
+export type LlmRunCompletedPayload = ParsedPayloadOf<typeof LlmRunCompleted>;
 
 /** A run to store (the wire run without its derived `cache_hit`). */
 export type RunRow = Omit<Run, 'cache_hit' | 'created_at'> & { readonly created_at: Date };
@@ -182,6 +192,49 @@ export class ExperimentsRepository {
       ],
     );
     return { id: (rows[0] as { id: string }).id, ...event };
+  }
+
+  /**
+   * Stores runs from their `llm.<org>.run.completed` events in one statement: a run already
+   * stored (a redelivery, or one recorded through the outbox) is skipped, and so is a run of an
+   * experiment deleted since. Returns how many rows were inserted.
+   */
+  async insertRunEvents(events: readonly LlmRunCompletedPayload[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const column = <T>(pick: (e: LlmRunCompletedPayload) => T) => events.map(pick);
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO experiments.runs (id, org_id, experiment_id, unit_id, variant, served_by, provider_id, model,
+              source, fallback, latency_ms, input_tokens, output_tokens, cost, error_code, error_message, output,
+              created_at)
+       SELECT u.* FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+              $8::text[], $9::text[], $10::boolean[], $11::float8[], $12::int[], $13::int[], $14::float8[],
+              $15::text[], $16::text[], $17::text[], $18::timestamptz[])
+           AS u(id, org_id, experiment_id, unit_id, variant, served_by, provider_id, model, source, fallback,
+                latency_ms, input_tokens, output_tokens, cost, error_code, error_message, output, created_at)
+        WHERE EXISTS (SELECT 1 FROM experiments.experiments e WHERE e.org_id = u.org_id AND e.id = u.experiment_id)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        column((e) => e.run_id),
+        column((e) => e.org_id),
+        column((e) => e.experiment_id),
+        column((e) => e.unit_id),
+        column((e) => e.variant),
+        column((e) => e.served_by),
+        column((e) => e.provider_id),
+        column((e) => e.model),
+        column((e) => e.source),
+        column((e) => e.fallback),
+        column((e) => e.latency_ms),
+        column((e) => e.input_tokens),
+        column((e) => e.output_tokens),
+        column((e) => e.cost),
+        column((e) => e.error?.code ?? null),
+        column((e) => e.error?.message ?? null),
+        column((e) => e.output ?? null),
+        column((e) => e.occurred_at),
+      ],
+    );
+    return rowCount ?? 0;
   }
 
   /** Stores a unit's value of a metric; a later value for the same unit and metric replaces it. */

@@ -27,8 +27,9 @@ import { computeResults } from '../results/results.js';
 import { assignVariant } from './assignment.js';
 import { DefinitionsService } from './definitions.service.js';
 import { ExperimentsRepository } from './experiments.repository.js';
+import { RunRecorder } from './run-recorder.js';
+import { RunsConsumer } from './runs.consumer.js';
 import { MissingVariableError, renderTemplate } from './template.js';
-import { OutboxService } from '@conduit/runtime';
 
 /** Token of {@link ProviderCallsService} (built by a factory: it needs the cache and breakers). */
 export const PROVIDER_CALLS = Symbol('PROVIDER_CALLS');
@@ -61,7 +62,8 @@ export class ExperimentsService {
     @Inject(PROVIDER_CALLS) private readonly calls: ProviderCallsService,
     private readonly publisher: EventPublisher,
     private readonly definitions: DefinitionsService,
-    private readonly outbox: OutboxService,
+    private readonly runs: RunsConsumer,
+    private readonly recorder: RunRecorder,
   ) {}
 
   async create(scope: TenantScope, body: CreateExperimentBody): Promise<Experiment> {
@@ -276,15 +278,10 @@ export class ExperimentsService {
       output_tokens: run.output_tokens,
       cost: run.cost,
       error: run.error,
+      output: run.output,
       occurred_at: run.created_at,
     });
-    // The run and its event commit together; the outbox relays the event after commit.
-    const committed = await this.experiments.insertRun(
-      scope,
-      { ...run, created_at: now },
-      { subject: LlmRunCompleted.subject(scope.orgId), msgId: `llm.run.completed:${run.id}`, payload: event },
-    );
-    this.outbox.relayCommitted([committed]);
+    await this.recorder.record(scope, { ...run, created_at: now }, event);
     if (!served && failure) throw new RpcError('unavailable', `run ${run.id} failed: ${failure.message}`);
     return run;
   }
@@ -331,6 +328,7 @@ export class ExperimentsService {
 
   async results(scope: TenantScope, id: string): Promise<ExperimentResults> {
     const experiment = await this.get(scope, id);
+    await this.runs.settled(scope.orgId);
     const metrics = [experiment.primary_metric, ...experiment.guardrail_metrics];
     const [runs, outcomes] = await Promise.all([
       this.experiments.runAggregates(scope, id),

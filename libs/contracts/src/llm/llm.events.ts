@@ -6,7 +6,10 @@ import { RUN_SOURCES, experimentStatusSchema } from './llm.schemas.js';
 
 /**
  * `llm.<orgId>.run.completed`: one run of an experiment finished (answered, answered by the
- * fallback, or failed — see `error`). The output text is not carried: read it from the run.
+ * fallback, or failed — see `error`). This event is the run's record: llm-experiments answers a
+ * run once JetStream has stored it, and keeps `experiments.runs` from the stream (durable
+ * consumer `llm-experiments-runs`). `output` is the text answered (null on failure); events
+ * published before it was carried have none.
  */
 export const LlmRunCompleted = defineEvent({
   stream: 'LLM',
@@ -32,6 +35,7 @@ export const LlmRunCompleted = defineEvent({
     output_tokens: z.number().int(),
     cost: z.number(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    output: z.string().nullable().optional(),
     occurred_at: z.iso.datetime({ offset: true }),
   }),
 });
