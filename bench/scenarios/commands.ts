@@ -50,12 +50,14 @@ export const commands: Scenario = {
     duration: 'seconds per measured phase (10)',
     rate: 'open-loop requests per second (500)',
     'open-requests': 'handler requests timed while the breaker is open (2000)',
+    devices: 'lamps the commands go to in turn, one hub and breaker (100; 1 = one hot device)',
   },
   async run(ctx) {
     const connections = ctx.flag('connections', 32);
     const duration = ctx.flag('duration', 10);
     const rate = ctx.flag('rate', 500);
     const openRequests = ctx.flag('open-requests', 2000);
+    const deviceCount = Math.max(1, ctx.flag('devices', 100));
     await ensureReachable(ctx.gatewayUrl);
     const org = `bench-cmd-${randomBytes(3).toString('hex')}`;
     const headers = {
@@ -80,19 +82,27 @@ export const commands: Scenario = {
         name: 'bench',
         integrations: { 'http-bridge': { base_url: hub.url } },
       });
-      const device = await post('/api/v1/devices', {
-        name: 'bench lamp',
-        type: 'light',
-        vendor: 'http-bridge',
-        external_id: 'lamp-1',
-        site: 'bench',
-      });
-      const path = `/api/v1/devices/${String(device['id'])}/commands`;
+      const devices: Record<string, unknown>[] = [];
+      for (let i = 1; i <= deviceCount; i++) {
+        devices.push(
+          await post('/api/v1/devices', {
+            name: `bench lamp ${i}`,
+            type: 'light',
+            vendor: 'http-bridge',
+            external_id: `lamp-${i}`,
+            site: 'bench',
+          }),
+        );
+      }
+      const device = devices[0] as Record<string, unknown>;
+      const commandsPath = (d: Record<string, unknown>) => `/api/v1/devices/${String(d['id'])}/commands`;
+      const path = commandsPath(device);
       const first = await post(path, { action: 'blink', params: {} });
       if (first['status'] !== 'succeeded')
         throw new Error(`a healthy vendor should answer succeeded, got ${JSON.stringify(first)}`);
       const target = {
         url: `${ctx.gatewayUrl}${path}`,
+        paths: devices.map(commandsPath),
         method: 'POST' as const,
         headers,
         body: JSON.stringify({ action: 'blink', params: { level: 50 } }),
@@ -130,7 +140,8 @@ export const commands: Scenario = {
       const open = summarize(samples);
       const vendorCallsWhileOpen = hub.calls() - callsBefore;
       // Leave nothing behind for the dev stack's dispatcher: the device takes its commands along.
-      await fetch(`${ctx.gatewayUrl}/api/v1/devices/${String(device['id'])}`, { method: 'DELETE', headers });
+      for (const d of devices)
+        await fetch(`${ctx.gatewayUrl}/api/v1/devices/${String(d['id'])}`, { method: 'DELETE', headers });
       await fetch(`${ctx.gatewayUrl}/api/v1/sites/bench`, { method: 'DELETE', headers });
 
       const metrics = {
@@ -156,7 +167,14 @@ export const commands: Scenario = {
         notQueued > 0 ? `${notQueued} answers with the breaker open were not 'queued'` : undefined,
       ].filter((r) => r !== undefined);
       return {
-        params: { connections, duration_s: duration, rate, open_requests: openRequests, org },
+        params: {
+          connections,
+          duration_s: duration,
+          rate,
+          open_requests: openRequests,
+          devices: deviceCount,
+          org,
+        },
         metrics,
         goals: { p95_ms: below(metrics.p95_ms, 20), open_p99_ms: below(metrics.open_p99_ms, 5) },
         ...(failure.length ? { failure: failure.join('; ') } : {}),

@@ -6,7 +6,7 @@ import {
   type CommandStatus,
   type ListCommandsQuery,
 } from '@conduit/contracts';
-import { rowsOf, type TenantScope } from '@conduit/database';
+import { rawPool, rowsOf, StoredStatement, type TenantScope } from '@conduit/database';
 import { subjectSql, type OutboxEvent } from '@conduit/runtime';
 
 /** A stored command, camelCase. */
@@ -239,6 +239,68 @@ WITH before AS (
 ${REPORTED_STATE('upd', '$11::jsonb', '$8::timestamptz')}
 SELECT upd.*, ${EVENTS_OF('ev', 'stev')} FROM upd`;
 
+/** Result columns of {@link COLUMNS} (as `RETURNS TABLE` of the stored statements). */
+const COLUMN_TYPES = `id uuid, org_id text, device_id text, vendor text, breaker text, action text, params jsonb,
+  status text, reason text, attempts integer, idempotency_key text, deadline timestamptz, created_at timestamptz,
+  updated_at timestamptz`;
+
+// The statements every command runs, planned once per server connection (see StoredStatement).
+const CREATE = new StoredStatement<RawCommand>({
+  schema: 'device',
+  name: 'command_create',
+  params: [
+    'uuid',
+    'text',
+    'text',
+    'text',
+    'text',
+    'text',
+    'jsonb',
+    'text',
+    'timestamptz',
+    'timestamptz',
+    'timestamptz',
+    'jsonb',
+  ],
+  returns: `${COLUMN_TYPES}, outbox_events jsonb`,
+  sql: CREATE_SQL,
+});
+const TRANSITION = new StoredStatement<RawCommand>({
+  schema: 'device',
+  name: 'command_transition',
+  params: [
+    'uuid',
+    'text[]',
+    'text',
+    'text',
+    'integer',
+    'timestamptz',
+    'timestamptz',
+    'timestamptz',
+    'text[]',
+    'text[]',
+    'jsonb',
+    'text',
+    'text',
+  ],
+  returns: `${COLUMN_TYPES}, previous text, outbox_events jsonb`,
+  sql: TRANSITION_SQL,
+});
+const TARGET = new StoredStatement<{
+  vendor: string | null;
+  external_id: string | null;
+  site: string | null;
+  integrations: DeliveryTarget['integrations'] | null;
+}>({
+  schema: 'device',
+  name: 'command_target',
+  params: ['text', 'text'],
+  returns: 'vendor text, external_id text, site text, integrations jsonb',
+  sql: `SELECT d.vendor, d.external_id, d.site, s.integrations FROM device.devices d
+          LEFT JOIN device.sites s ON s.org_id = d.org_id AND s.id = d.site
+         WHERE d.org_id = $1 AND d.id = $2`,
+});
+
 /**
  * Persistent commands, their transitions and the device shadow. Every status change writes its
  * transition row and its `device.<org>.<device>.command.<status>` event (to the outbox) in the
@@ -257,7 +319,7 @@ export class CommandsRepository {
     command: NewCommand,
     now: Date,
   ): Promise<{ row: CommandRow; created: boolean; events: readonly OutboxEvent[] }> {
-    const inserted: RawCommand[] = await this.dataSource.query(CREATE_SQL, [
+    const inserted = await CREATE.query(rawPool(this.dataSource), [
       command.id,
       scope.orgId,
       command.deviceId,
@@ -308,17 +370,7 @@ export class CommandsRepository {
 
   /** The device's vendor, vendor id and its site's integration settings (null: no such device). */
   async target(orgId: string, deviceId: string): Promise<DeliveryTarget | null> {
-    const rows: {
-      vendor: string | null;
-      external_id: string | null;
-      site: string | null;
-      integrations: DeliveryTarget['integrations'] | null;
-    }[] = await this.dataSource.query(
-      `SELECT d.vendor, d.external_id, d.site, s.integrations FROM device.devices d
-         LEFT JOIN device.sites s ON s.org_id = d.org_id AND s.id = d.site
-        WHERE d.org_id = $1 AND d.id = $2`,
-      [orgId, deviceId],
-    );
+    const rows = await TARGET.query(rawPool(this.dataSource), [orgId, deviceId]);
     const row = rows[0];
     return row
       ? {
@@ -345,7 +397,7 @@ export class CommandsRepository {
     const reasons = change.to.map((_, i) => (i === change.to.length - 1 ? (change.reason ?? null) : null));
     const reported =
       change.reported && Object.keys(change.reported).length > 0 ? JSON.stringify(change.reported) : null;
-    const rows: RawCommand[] = await this.dataSource.query(TRANSITION_SQL, [
+    const rows = await TRANSITION.query(rawPool(this.dataSource), [
       id,
       change.from,
       to,
