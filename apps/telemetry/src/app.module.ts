@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@conduit/runtime';
 import type { TelemetryConfig } from './config/telemetry.config.js';
 import { IngestModule } from './ingest/ingest.module.js';
-import { WRITER_OPTIONS } from './ingest/points.consumer.js';
+import { WRITER_OPTIONS, type WriterOptions } from './ingest/points.consumer.js';
 import { TELEMETRY_SCHEMA, telemetryMigrations } from './migrations/index.js';
 import { PARTITION_OPTIONS } from './partitions/partitions.service.js';
 import { QueriesModule } from './queries/queries.module.js';
@@ -23,7 +23,8 @@ export class AppModule {
         QueriesModule,
       ],
       providers: [
-        { provide: WRITER_OPTIONS, useValue: config.service.writer },
+        // `satisfies`: useValue is untyped, and TELEMETRY_WRITER_CONCURRENCY once never reached the writer.
+        { provide: WRITER_OPTIONS, useValue: config.service.writer satisfies WriterOptions },
         { provide: PARTITION_OPTIONS, useValue: config.service.partitions },
         { provide: QUERY_LIMITS, useValue: config.service.queries },
       ],

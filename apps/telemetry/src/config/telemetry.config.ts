@@ -45,6 +45,7 @@ export const telemetryConfigDefinition = {
     writer: {
       batchMessages: env.TELEMETRY_WRITER_BATCH_MESSAGES,
       batchWaitMs: env.TELEMETRY_WRITER_BATCH_WAIT_MS,
+      concurrency: env.TELEMETRY_WRITER_CONCURRENCY,
       dedupe: env.TELEMETRY_DEDUPE,
     },
     queries: {
