@@ -52,15 +52,17 @@ export const ingest: Scenario = {
       'content-type': 'application/json',
     };
     const start = Date.now() - 3_600_000;
-    const body = (r: number) =>
-      JSON.stringify({
-        points: Array.from({ length: perRequest }, (_, i) => ({
-          device_id: `d${r % devices}`,
-          metric: 'temp',
-          ts: start + Math.floor(r / devices) * perRequest + i,
-          value: reading(r % devices, Math.floor(r / devices) * perRequest + i),
-        })),
-      });
+    // Built as a string: the load generator shares the two cores with the stack, and building
+    // 1 000 objects for JSON.stringify per request cost it about twice as much.
+    const body = (r: number) => {
+      const device = r % devices;
+      const first = Math.floor(r / devices) * perRequest;
+      let json = '{"points":[';
+      for (let i = 0; i < perRequest; i++) {
+        json += `${i === 0 ? '' : ','}{"device_id":"d${device}","metric":"temp","ts":${start + first + i},"value":${reading(device, first + i)}}`;
+      }
+      return `${json}]}`;
+    };
 
     const db = new pg.Client({ connectionString: DB });
     await db.connect();

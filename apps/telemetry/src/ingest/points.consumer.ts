@@ -76,11 +76,7 @@ export class PointsConsumer implements OnApplicationBootstrap {
         epoch: e.streamEpoch,
         seq: e.streamSeq,
         ...ids,
-        points: e.data.points.map((p) => ({
-          metric: p.metric,
-          ts: typeof p.ts === 'number' ? p.ts : Date.parse(p.ts),
-          value: p.value,
-        })),
+        points: e.data.points,
       });
     }
     const result = await this.points.write(batches);

@@ -63,6 +63,30 @@ describe(PointsRepository.name, () => {
     expect(await count(`SELECT sum(count) AS n FROM telemetry.points_5m WHERE org_id = $1`)).toBe(4);
   });
 
+  it('stores names, times and values exactly as sent: ISO times, quotes and backslashes, tiny and huge numbers', async () => {
+    const odd = 'we"ird\\name';
+    const message: PointBatch = {
+      epoch,
+      seq: seq++,
+      orgId,
+      deviceId: 'dev-odd',
+      points: [
+        { metric: odd, ts: new Date(base + 1_500).toISOString(), value: 1e-7 },
+        { metric: 'NULL', ts: base + 2_500, value: -1.5e21 },
+      ],
+    };
+    expect(await sut.write([message])).toEqual({ messages: 1, duplicates: 0, points: 2 });
+    const rows = (await dataSource.query(
+      `SELECT metric, (extract(epoch FROM ts) * 1000)::bigint AS ms, value FROM telemetry.points
+        WHERE org_id = $1 AND device_id = 'dev-odd' ORDER BY ts`,
+      [orgId],
+    )) as { metric: string; ms: string; value: number }[];
+    expect(rows.map((r) => [r.metric, Number(r.ms), r.value])).toEqual([
+      [odd, base + 1_500, 1e-7],
+      ['NULL', base + 2_500, -1.5e21],
+    ]);
+  });
+
   it('writes a message once when its redelivered copy is in the same batch', async () => {
     // Redelivered after the ack wait while the first copy still waited in the writer's buffer:
     // both copies reach one write.
