@@ -89,6 +89,7 @@ export {
   telemetryPointsBodySchema,
   telemetryReadingsBodySchema,
   telemetryIngestMessageSchema,
+  isCommonTelemetryIngestMessage,
   telemetryMultiQuerySchema,
   telemetryPointSchema,
   telemetryRangeQuerySchema,

@@ -43,6 +43,13 @@ export interface ConsumerSpec<S extends z.ZodType> {
   /** Messages failing it are dead-lettered at once, never retried. */
   readonly schema: S;
   /**
+   * A cheap exact check for the common shape of a hot stream's payloads: when it returns true the
+   * parsed JSON is handed over as it is, without the schema (which copies every object); when
+   * false, the schema decides (and names the error). It must return true only for payloads the
+   * schema accepts unchanged (no transforms or defaults to apply).
+   */
+  readonly matches?: (payload: unknown) => boolean;
+  /**
    * The handler needs the subject and metadata only: the payload is neither parsed nor validated
    * (`data` is undefined) — e.g. a consumer that follows which devices sent telemetry, not what.
    * Poison payloads are then the concern of the consumers that read them.
@@ -204,7 +211,9 @@ export class ConsumerRunner {
       } catch {
         throw new DeadLetter('invalid', 'invalid JSON');
       }
-      const parsed = spec.schema.safeParse(raw);
+      const parsed: z.ZodSafeParseResult<z.output<S>> = spec.matches?.(raw)
+        ? { success: true, data: raw as z.output<S> }
+        : spec.schema.safeParse(raw);
       if (!parsed.success) {
         const first = parsed.error.issues
           .slice(0, 5)

@@ -7,7 +7,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { TelemetryIngested, parseTelemetryIngestSubject, type AlertRule } from '@conduit/contracts';
+import {
+  TelemetryIngested,
+  parseTelemetryIngestSubject,
+  type AlertRule,
+  isCommonTelemetryIngestMessage,
+} from '@conduit/contracts';
 import { isDatabaseUnavailable } from '@conduit/database';
 import { JetStreamConsumers, type ReceivedEvent } from '@conduit/messaging';
 import { OutboxService, SERVICE_CONFIG } from '@conduit/runtime';
@@ -146,6 +151,7 @@ export class AnomalyConsumer implements OnApplicationBootstrap, OnApplicationShu
       durable: 'analytics-anomaly',
       filterSubject: TelemetryIngested.filter,
       schema: TelemetryIngested.schema,
+      matches: isCommonTelemetryIngestMessage,
       batch: {
         maxMessages: this.options.consumer.batchMessages,
         maxWaitMs: this.options.consumer.batchWaitMs,

@@ -1,5 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { TelemetryIngested, parseTelemetryIngestSubject } from '@conduit/contracts';
+import {
+  TelemetryIngested,
+  parseTelemetryIngestSubject,
+  isCommonTelemetryIngestMessage,
+} from '@conduit/contracts';
 import { isDatabaseUnavailable } from '@conduit/database';
 import { JetStreamConsumers, type ReceivedEvent } from '@conduit/messaging';
 import type { z } from 'zod';
@@ -59,6 +63,7 @@ export class PointsConsumer implements OnApplicationBootstrap {
       durable: 'telemetry-writer',
       filterSubject: TelemetryIngested.filter,
       schema: TelemetryIngested.schema,
+      matches: isCommonTelemetryIngestMessage,
       batch: { maxMessages: this.options.batchMessages, maxWaitMs: this.options.batchWaitMs },
       concurrency: this.options.concurrency,
       handle: (events) => this.write(events),

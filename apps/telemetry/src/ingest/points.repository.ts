@@ -28,6 +28,8 @@ const quote = (s: string) => (NEEDS_ESCAPE.test(s) ? `"${s.replace(/(["\\])/g, '
 
 class ArrayLiterals {
   points = 0;
+  constructor(readonly rollups?: Rollups) {}
+
   private readonly orgs: string[] = [];
   private readonly devices: string[] = [];
   private readonly metrics: string[] = [];
@@ -44,9 +46,11 @@ class ArrayLiterals {
     let times = '';
     let values = '';
     for (const p of b.points) {
+      const ts = typeof p.ts === 'number' ? p.ts : Date.parse(p.ts);
       metrics += `${quote(p.metric)},`;
-      times += `${typeof p.ts === 'number' ? p.ts : Date.parse(p.ts)},`;
+      times += `${ts},`;
       values += `${p.value},`;
+      this.rollups?.add(b.orgId, b.deviceId, p.metric, ts, p.value);
     }
     this.metrics.push(metrics);
     this.times.push(times);
@@ -62,6 +66,103 @@ class ArrayLiterals {
       literal(this.metrics),
       literal(this.times),
       literal(this.values),
+    ];
+  }
+}
+
+/** count, sum, min, max of one series in one bucket. */
+interface Aggregate {
+  readonly org: string;
+  readonly device: string;
+  readonly metric: string;
+  readonly bucket: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+const FIVE_MINUTES = 300_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * The latest value per series and the 5-minute and hourly aggregates of a batch, computed here
+ * instead of by three GROUP BYs over the batch's rows in the statement (a third of its Postgres
+ * time: 72 vs 47 ms per 10 000 points). Buckets are UTC and aligned as `date_bin('5 minutes', ts,
+ * '2000-01-01')` and `date_trunc('hour', ts, 'UTC')` are (both origins are multiples of the width).
+ */
+class Rollups {
+  private readonly latest = new Map<
+    string,
+    { org: string; device: string; metric: string; ts: number; value: number }
+  >();
+  private readonly fiveMinutes = new Map<string, Aggregate>();
+  private readonly hours = new Map<string, Aggregate>();
+
+  add(org: string, device: string, metric: string, ts: number, value: number): void {
+    const series = `${org}\u0000${device}\u0000${metric}`;
+    const last = this.latest.get(series);
+    if (!last) this.latest.set(series, { org, device, metric, ts, value });
+    else if (ts >= last.ts) {
+      last.ts = ts;
+      last.value = value;
+    }
+    Rollups.fold(
+      this.fiveMinutes,
+      series,
+      org,
+      device,
+      metric,
+      Math.floor(ts / FIVE_MINUTES) * FIVE_MINUTES,
+      value,
+    );
+    Rollups.fold(this.hours, series, org, device, metric, Math.floor(ts / HOUR_MS) * HOUR_MS, value);
+  }
+
+  private static fold(
+    into: Map<string, Aggregate>,
+    series: string,
+    org: string,
+    device: string,
+    metric: string,
+    bucket: number,
+    value: number,
+  ): void {
+    const key = `${series}\u0000${bucket}`;
+    const a = into.get(key);
+    if (!a) into.set(key, { org, device, metric, bucket, count: 1, sum: value, min: value, max: value });
+    else {
+      a.count++;
+      a.sum += value;
+      if (value < a.min) a.min = value;
+      if (value > a.max) a.max = value;
+    }
+  }
+
+  /** Statement parameters $6–$26: latest (org, device, metric, ts, value), then 5-minute and hourly buckets. */
+  params(): unknown[] {
+    const latest = [...this.latest.values()];
+    const buckets = (m: Map<string, Aggregate>) => {
+      const rows = [...m.values()];
+      return [
+        rows.map((r) => r.org),
+        rows.map((r) => r.device),
+        rows.map((r) => r.metric),
+        rows.map((r) => r.bucket),
+        rows.map((r) => r.count),
+        rows.map((r) => r.sum),
+        rows.map((r) => r.min),
+        rows.map((r) => r.max),
+      ];
+    };
+    return [
+      latest.map((r) => r.org),
+      latest.map((r) => r.device),
+      latest.map((r) => r.metric),
+      latest.map((r) => r.ts),
+      latest.map((r) => r.value),
+      ...buckets(this.fiveMinutes),
+      ...buckets(this.hours),
     ];
   }
 }
@@ -126,7 +227,35 @@ ON CONFLICT (org_id, device_id, metric, hour) DO UPDATE SET
   count = h.count + EXCLUDED.count, sum = h.sum + EXCLUDED.sum,
   min = LEAST(h.min, EXCLUDED.min), max = GREATEST(h.max, EXCLUDED.max)`;
 
-const WRITE_SQL = { message: writeSql(UNNESTED), point: writeSql(NEW_POINTS) } as const;
+// Message mode: the rollups come computed (Rollups), a few rows each; Postgres inserts the points
+// and upserts those rows, in key order (ORDER BY) as above.
+const BUCKETS = (first: number) =>
+  `SELECT o, d, m, to_timestamp(b / 1000.0) AS b, n, s, lo, hi
+     FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::float8[],
+                 $${first + 4}::bigint[], $${first + 5}::float8[], $${first + 6}::float8[], $${first + 7}::float8[])
+       AS x(o, d, m, b, n, s, lo, hi) ORDER BY 1, 2, 3, 4`;
+const WRITE_ROLLED_UP_SQL = `
+WITH ins AS (
+  INSERT INTO telemetry.points (org_id, device_id, metric, ts, value) SELECT o, d, m, ts, v FROM (${UNNESTED}) u
+), lat AS (
+  INSERT INTO telemetry.latest (org_id, device_id, metric, ts, value)
+  SELECT o, d, m, to_timestamp(t / 1000.0), v
+    FROM unnest($6::text[], $7::text[], $8::text[], $9::float8[], $10::float8[]) AS x(o, d, m, t, v) ORDER BY 1, 2, 3
+  ON CONFLICT (org_id, device_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
+   WHERE telemetry.latest.ts <= EXCLUDED.ts
+), m5 AS (
+  INSERT INTO telemetry.points_5m AS f (org_id, device_id, metric, bucket, count, sum, min, max) ${BUCKETS(11)}
+  ON CONFLICT (org_id, device_id, metric, bucket) DO UPDATE SET
+    count = f.count + EXCLUDED.count, sum = f.sum + EXCLUDED.sum,
+    min = LEAST(f.min, EXCLUDED.min), max = GREATEST(f.max, EXCLUDED.max)
+)
+INSERT INTO telemetry.points_hourly AS h (org_id, device_id, metric, hour, count, sum, min, max) ${BUCKETS(19)}
+ON CONFLICT (org_id, device_id, metric, hour) DO UPDATE SET
+  count = h.count + EXCLUDED.count, sum = h.sum + EXCLUDED.sum,
+  min = LEAST(h.min, EXCLUDED.min), max = GREATEST(h.max, EXCLUDED.max)`;
+
+// Per-point mode keeps the rollups in SQL: only Postgres knows which points are new.
+const WRITE_POINTWISE_SQL = writeSql(NEW_POINTS);
 
 @Injectable()
 export class PointsRepository {
@@ -151,7 +280,8 @@ export class PointsRepository {
       );
       const keep = new Set(fresh.map((r) => `${r.stream_epoch}:${r.stream_seq}`));
       const messages = keep.size;
-      const columns = new ArrayLiterals();
+      const rollups = this.dedupe === 'message' ? new Rollups() : undefined;
+      const columns = new ArrayLiterals(rollups);
       for (const b of batches) {
         // Taken out once written: a second copy of a message in the same batch (redelivered
         // while the first still waited in the buffer) is a duplicate too, not fresh twice.
@@ -160,8 +290,12 @@ export class PointsRepository {
       }
       if (columns.points > 0) {
         const [orgs, devices, metrics, times, values] = columns.literals();
-        if (this.dedupe === 'point') await tx.query(LOCK_DEVICES_SQL, [orgs, devices]);
-        await tx.query(WRITE_SQL[this.dedupe], [orgs, devices, metrics, times, values]);
+        if (rollups) {
+          await tx.query(WRITE_ROLLED_UP_SQL, [orgs, devices, metrics, times, values, ...rollups.params()]);
+        } else {
+          await tx.query(LOCK_DEVICES_SQL, [orgs, devices]);
+          await tx.query(WRITE_POINTWISE_SQL, [orgs, devices, metrics, times, values]);
+        }
       }
       return { messages, duplicates: batches.length - messages, points: columns.points };
     });

@@ -60,6 +60,29 @@ export const telemetryIngestMessageSchema = z.object({
 });
 export type TelemetryIngestMessage = z.infer<typeof telemetryIngestMessageSchema>;
 
+const METRIC_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+const MAX_EPOCH_MS = 8.64e15;
+
+/**
+ * True when `payload` is an ingest message in its common shape — epoch-millisecond timestamps, as
+ * the gateway publishes them — that {@link telemetryIngestMessageSchema} accepts unchanged. A fast
+ * path for the consumers of TELEMETRY (the schema copies each of up to 10 000 points); false
+ * means only "not this shape": the schema decides (ISO timestamps, errors).
+ */
+export function isCommonTelemetryIngestMessage(payload: unknown): boolean {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const { version, points } = payload as { version?: unknown; points?: unknown };
+  if (version !== 1 || !Array.isArray(points) || points.length < 1 || points.length > 10_000) return false;
+  for (const p of points as unknown[]) {
+    if (typeof p !== 'object' || p === null) return false;
+    const { metric, ts, value } = p as { metric?: unknown; ts?: unknown; value?: unknown };
+    if (typeof metric !== 'string' || !METRIC_NAME.test(metric)) return false;
+    if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < 0 || ts > MAX_EPOCH_MS) return false;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  }
+  return true;
+}
+
 export const INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const;
 export const AGGREGATES = ['avg', 'min', 'max', 'count', 'sum'] as const;
 export type Interval = (typeof INTERVALS)[number];
