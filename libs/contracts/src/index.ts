@@ -90,6 +90,7 @@ export {
   telemetryReadingsBodySchema,
   telemetryIngestMessageSchema,
   isCommonTelemetryIngestMessage,
+  isCommonTelemetryPointsBody,
   telemetryMultiQuerySchema,
   telemetryPointSchema,
   telemetryRangeQuerySchema,

@@ -10,11 +10,13 @@ import {
   type TelemetryRangeQuery,
   errorBodySchema,
   ingestAcceptedSchema,
+  isCommonTelemetryPointsBody,
   telemetryBatchBodySchema,
   telemetryPointsBodySchema,
   telemetryReadingsBodySchema,
   telemetryReadingSchema,
   type IngestAccepted,
+  type TelemetryPoint,
   type TelemetryReading,
 } from '@conduit/contracts';
 import type { TenantScope } from '@conduit/database';
@@ -119,7 +121,12 @@ export class TelemetryController {
     @Headers('idempotency-key') rawKey?: string,
   ): Promise<IngestAccepted> {
     // Validated against the form the body has, so that errors name fields (`body.points.3.value`).
-    const body = Array.isArray(raw) ? readingsPipe.transform(raw) : pointsPipe.transform(raw);
+    // The common large body (epoch-ms points) skips the schema's copy of every point.
+    const body = isCommonTelemetryPointsBody(raw)
+      ? (raw as { points: TelemetryPoint[] })
+      : Array.isArray(raw)
+        ? readingsPipe.transform(raw)
+        : pointsPipe.transform(raw);
     const now = Date.now();
     const points = Array.isArray(body)
       ? body.flatMap((r) => this.ingest.readingToPoints(r, now))

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isCommonTelemetryIngestMessage, telemetryIngestMessageSchema } from './telemetry.schemas.js';
+import {
+  isCommonTelemetryIngestMessage,
+  isCommonTelemetryPointsBody,
+  telemetryIngestMessageSchema,
+  telemetryPointsBodySchema,
+} from './telemetry.schemas.js';
 
 const point = (over: Record<string, unknown> = {}) => ({
   metric: 'temp',
@@ -69,6 +74,52 @@ describe(isCommonTelemetryIngestMessage.name, () => {
       expect(parsed.data).toEqual(payload);
     }
     // The generator must exercise the fast path, not only the declines.
+    expect(taken).toBeGreaterThan(100);
+  });
+});
+
+describe(isCommonTelemetryPointsBody.name, () => {
+  const p = (over: Record<string, unknown> = {}) => ({ device_id: 'd-1', ...point(over) });
+  it('takes a { points } body of epoch-ms points, which the schema accepts unchanged', () => {
+    const body = { points: [p(), p({ device_id: 'D_2' })] };
+    expect(isCommonTelemetryPointsBody(body)).toBe(true);
+    expect(telemetryPointsBodySchema.parse(body)).toEqual(body);
+  });
+
+  it.each([
+    ['an extra key in a point (the schema is strict: 400)', { points: [{ ...p(), unit: 'C' }] }],
+    ['an extra key in the body', { points: [p()], batch: 1 }],
+    ['a missing device', { points: [point()] }],
+    ['a device id with a dot', { points: [p({ device_id: 'a.b' })] }],
+    ['an ISO timestamp', { points: [p({ ts: '2026-12-01T10:00:00Z' })] }],
+    ['no points', { points: [] }],
+    ['an array of readings (the other form)', [{ device_id: 'd', data: { t: 1 } }]],
+  ])('declines %s, leaving it to the schema', (_, body) => {
+    expect(isCommonTelemetryPointsBody(body)).toBe(false);
+  });
+
+  it('never takes what the schema refuses or would change (5 000 generated bodies)', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const devices = ['d-1', 'D_2', 'd-1', 'x'.repeat(128), 'x'.repeat(129), 'a.b', '', 3];
+    const extras = [{}, {}, {}, {}, {}, { unit: 'C' }];
+    let taken = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const points = Array.from({ length: 1 }, () => ({
+        ...(rnd() < 0.95 ? { device_id: pick(devices) } : {}),
+        ...(rnd() < 0.95 ? { metric: pick(['temp', 'temp', 'a:b', 'bad metric', 'm'.repeat(65)]) } : {}),
+        ts: pick([0, 1_764_000_000_000, 1_764_000_000_001, -1, 2.5, 8.64e15 + 1, '2026-12-01T10:00:00Z']),
+        value: pick([1, -0.5, 1e9, '1', null]),
+        ...pick(extras),
+      }));
+      const body = rnd() < 0.95 ? { points } : { points, extra: true };
+      if (!isCommonTelemetryPointsBody(body)) continue;
+      taken++;
+      const parsed = telemetryPointsBodySchema.safeParse(body);
+      expect(parsed.success, JSON.stringify(body)).toBe(true);
+      expect(parsed.data).toEqual(body);
+    }
     expect(taken).toBeGreaterThan(100);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SUBJECT_TOKEN } from '../core/contract.js';
 import { deviceIdSchema } from '../device/device.schemas.js';
 
 // WARNING: field names below are wire names (HTTP bodies, NATS payloads, stored messages).
@@ -73,13 +74,40 @@ export function isCommonTelemetryIngestMessage(payload: unknown): boolean {
   if (typeof payload !== 'object' || payload === null) return false;
   const { version, points } = payload as { version?: unknown; points?: unknown };
   if (version !== 1 || !Array.isArray(points) || points.length < 1 || points.length > 10_000) return false;
-  for (const p of points as unknown[]) {
-    if (typeof p !== 'object' || p === null) return false;
-    const { metric, ts, value } = p as { metric?: unknown; ts?: unknown; value?: unknown };
-    if (typeof metric !== 'string' || !METRIC_NAME.test(metric)) return false;
-    if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < 0 || ts > MAX_EPOCH_MS) return false;
-    if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  for (const p of points as unknown[]) if (!isCommonPoint(p, false)) return false;
+  return true;
+}
+
+/** A point `{ device_id, metric, ts, value }` with nothing else, an epoch-ms `ts` and valid fields. */
+function isCommonPoint(p: unknown, withDevice: boolean): boolean {
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return false;
+  let keys = 0;
+  for (const key in p) {
+    if (!Object.hasOwn(p, key)) continue;
+    keys++;
+    if (key !== 'metric' && key !== 'ts' && key !== 'value' && !(withDevice && key === 'device_id'))
+      return false;
   }
+  const { device_id, metric, ts, value } = p as Record<string, unknown>;
+  if (keys !== (withDevice ? 4 : 3)) return false;
+  if (withDevice && (typeof device_id !== 'string' || !SUBJECT_TOKEN.test(device_id))) return false;
+  if (typeof metric !== 'string' || !METRIC_NAME.test(metric)) return false;
+  if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < 0 || ts > MAX_EPOCH_MS) return false;
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * True when `body` is a `POST /api/v1/telemetry/batch` body of the `{ points: [...] }` form with
+ * epoch-millisecond timestamps that {@link telemetryPointsBodySchema} accepts unchanged — the
+ * gateway's fast path for its largest bodies (the schema copies every point). False means only
+ * "not this shape": the schema decides and names the offending fields.
+ */
+export function isCommonTelemetryPointsBody(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const keys = Object.keys(body);
+  const points = (body as { points?: unknown }).points;
+  if (keys.length !== 1 || keys[0] !== 'points' || !Array.isArray(points) || points.length < 1) return false;
+  for (const p of points as unknown[]) if (!isCommonPoint(p, true)) return false;
   return true;
 }
 
