@@ -154,6 +154,45 @@ describe(PointsRepository.name, () => {
     expect(fiveMinutes).toHaveLength(3);
   });
 
+  it('rolls up interleaved metrics, out-of-order times and several devices and hours in one batch as a recount does', async () => {
+    const points = (metricA: string, metricB: string): [string, number, number][] =>
+      [7, 2, 65, 1, 130, 64, 3, 129].flatMap((minute, i) => [
+        [metricA, base + minute * 60_000 + i, i * 3 - 5] as [string, number, number],
+        [metricB, base + (200 - minute) * 60_000 + i, 100 - i] as [string, number, number],
+      ]);
+    await sut.write([
+      batch('dev-m1', points('x', 'y')),
+      batch('dev-m2', points('y', 'x')),
+      batch('dev-m1', points('y', 'z')),
+    ]);
+    const devices = ['dev-m1', 'dev-m2'];
+    const rows = (sql: string) => dataSource.query(sql, [orgId, devices]);
+    const hourly =
+      await rows(`SELECT device_id, metric, hour, count::int, sum, min, max FROM telemetry.points_hourly
+        WHERE org_id = $1 AND device_id = ANY($2) ORDER BY 1, 2, 3`);
+    expect(hourly).toEqual(
+      await rows(`SELECT device_id, metric, date_trunc('hour', ts, 'UTC') AS hour, count(*)::int AS count, sum(value) AS sum,
+                         min(value) AS min, max(value) AS max
+                    FROM telemetry.points WHERE org_id = $1 AND device_id = ANY($2) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
+    );
+    expect(hourly.length).toBeGreaterThan(6);
+    const fiveMinutes =
+      await rows(`SELECT device_id, metric, bucket, count::int, sum, min, max FROM telemetry.points_5m
+        WHERE org_id = $1 AND device_id = ANY($2) ORDER BY 1, 2, 3`);
+    expect(fiveMinutes).toEqual(
+      await rows(`SELECT device_id, metric, date_bin('5 minutes', ts, '2000-01-01T00:00:00Z') AS bucket, count(*)::int AS count,
+                         sum(value) AS sum, min(value) AS min, max(value) AS max
+                    FROM telemetry.points WHERE org_id = $1 AND device_id = ANY($2) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`),
+    );
+    const latest = await rows(`SELECT device_id, metric, ts, value FROM telemetry.latest
+        WHERE org_id = $1 AND device_id = ANY($2) ORDER BY 1, 2`);
+    expect(latest).toEqual(
+      await rows(`SELECT DISTINCT ON (device_id, metric) device_id, metric, ts, value FROM telemetry.points
+                   WHERE org_id = $1 AND device_id = ANY($2) ORDER BY device_id, metric, ts DESC`),
+    );
+    expect(latest).toHaveLength(5);
+  });
+
   it('in per-point mode drops points already stored, from raw points and rollups alike, even from concurrent writers', async () => {
     const pointwise = new PointsRepository(dataSource, 'point');
     const device = 'dev-p';

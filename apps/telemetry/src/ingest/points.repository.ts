@@ -45,9 +45,16 @@ class ArrayLiterals {
     let metrics = '';
     let times = '';
     let values = '';
+    let metric = '';
+    let quoted = '';
     for (const p of b.points) {
       const ts = typeof p.ts === 'number' ? p.ts : Date.parse(p.ts);
-      metrics += `${quote(p.metric)},`;
+      // A message's points mostly share their metric: quote it once.
+      if (p.metric !== metric) {
+        metric = p.metric;
+        quoted = `${quote(metric)},`;
+      }
+      metrics += quoted;
       times += `${ts},`;
       values += `${p.value},`;
       this.rollups?.add(b.orgId, b.deviceId, p.metric, ts, p.value);
@@ -99,44 +106,69 @@ class Rollups {
   private readonly fiveMinutes = new Map<string, Aggregate>();
   private readonly hours = new Map<string, Aggregate>();
 
+  // The previous point's series and buckets: consecutive points of a message mostly share them,
+  // and then no key is built or looked up.
+  private current?: {
+    org: string;
+    device: string;
+    metric: string;
+    series: string;
+    latest: { ts: number; value: number };
+    five?: Aggregate;
+    hour?: Aggregate;
+  };
+
   add(org: string, device: string, metric: string, ts: number, value: number): void {
-    const series = `${org}\u0000${device}\u0000${metric}`;
-    const last = this.latest.get(series);
-    if (!last) this.latest.set(series, { org, device, metric, ts, value });
-    else if (ts >= last.ts) {
-      last.ts = ts;
-      last.value = value;
+    let c = this.current;
+    if (!c || c.org !== org || c.device !== device || c.metric !== metric) {
+      const series = `${org}\u0000${device}\u0000${metric}`;
+      let latest = this.latest.get(series);
+      if (!latest) {
+        latest = { org, device, metric, ts, value };
+        this.latest.set(series, latest);
+      }
+      c = this.current = { org, device, metric, series, latest };
     }
-    Rollups.fold(
-      this.fiveMinutes,
-      series,
-      org,
-      device,
-      metric,
-      Math.floor(ts / FIVE_MINUTES) * FIVE_MINUTES,
-      value,
-    );
-    Rollups.fold(this.hours, series, org, device, metric, Math.floor(ts / HOUR_MS) * HOUR_MS, value);
+    if (ts >= c.latest.ts) {
+      c.latest.ts = ts;
+      c.latest.value = value;
+    }
+    const five = Math.floor(ts / FIVE_MINUTES) * FIVE_MINUTES;
+    c.five =
+      c.five?.bucket === five ? Rollups.fold(c.five, value) : this.bucket(this.fiveMinutes, c, five, value);
+    const hour = Math.floor(ts / HOUR_MS) * HOUR_MS;
+    c.hour = c.hour?.bucket === hour ? Rollups.fold(c.hour, value) : this.bucket(this.hours, c, hour, value);
   }
 
-  private static fold(
+  private bucket(
     into: Map<string, Aggregate>,
-    series: string,
-    org: string,
-    device: string,
-    metric: string,
+    c: { org: string; device: string; metric: string; series: string },
     bucket: number,
     value: number,
-  ): void {
-    const key = `${series}\u0000${bucket}`;
+  ): Aggregate {
+    const key = `${c.series}\u0000${bucket}`;
     const a = into.get(key);
-    if (!a) into.set(key, { org, device, metric, bucket, count: 1, sum: value, min: value, max: value });
-    else {
-      a.count++;
-      a.sum += value;
-      if (value < a.min) a.min = value;
-      if (value > a.max) a.max = value;
-    }
+    if (a) return Rollups.fold(a, value);
+    const created = {
+      org: c.org,
+      device: c.device,
+      metric: c.metric,
+      bucket,
+      count: 1,
+      sum: value,
+      min: value,
+      max: value,
+    };
+    into.set(key, created);
+    return created;
+  }
+
+  private static fold(a: Aggregate, value: number): Aggregate {
+    a.count++;
+    a.sum += value;
+    if (value < a.min) a.min = value;
+    if (value > a.max) a.max = value;
+    return a;
   }
 
   /** Statement parameters $6–$26: latest (org, device, metric, ts, value), then 5-minute and hourly buckets. */
