@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { orgAuthHeaders } from '../src/auth.js';
+import { reading } from '../src/readings.js';
 import { rssMiB, sampleRss, servicePid } from '../src/process-memory.js';
 import { atLeast, below } from '../src/report.js';
 import { round2 } from '../src/stats.js';
@@ -93,7 +94,7 @@ export const analytics: Scenario = {
               // Noise around 50 (±10); every tenth series has a burst of 3 points at 150 every 97
               // points: anomalies for the detector and, with 3 in 60 s, an alert of the rule.
               const burst = device % 10 === 0 && n % 97 >= 50 && n % 97 < 53;
-              const value = burst ? 150 : 50 + ((n * 7919 + device) % 21) - 10;
+              const value = burst ? 150 : reading(device, n);
               return { metric: 'temp', ts: start + n * 1000, value };
             }),
           }),

@@ -9,18 +9,11 @@ import { sampleRss, servicePid } from '../src/process-memory.js';
 import { atLeast, below } from '../src/report.js';
 import { round2 } from '../src/stats.js';
 import { orgAuthHeaders } from '../src/auth.js';
+import { reading } from '../src/readings.js';
 import type { Scenario } from './scenario.js';
 
 const DB = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/conduit';
 const WRITER = 'telemetry-writer';
-
-/**
- * A sensor-like reading: 50 ± 10, spread deterministically. A sawtooth (0…999 in every request,
- * then back to 0) had analytics, which follows the same stream, flag about 6 % of the points as
- * anomalies and raise and resolve 58 000 alerts during one run — an alert storm competing with the
- * writer for Postgres that says nothing about ingestion (the analytics bench uses the same shape).
- */
-export const reading = (device: number, n: number): number => 50 + ((n * 7919 + device) % 21) - 10;
 
 /**
  * 2 000 000 points through `POST /api/v1/telemetry/batch` (1 000-point requests, several in

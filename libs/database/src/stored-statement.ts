@@ -71,17 +71,20 @@ $stored$`;
       throw new RangeError(
         `${this.functionName}: ${this.definition.params.length} values expected, got ${values.length}`,
       );
-    if (!(await this.ensure(pool))) return (await pool.query(this.definition.sql, [...values])).rows as Row[];
     try {
-      return (await pool.query(this.call, [...values])).rows as Row[];
+      return await this.run(pool, values);
     } catch (error) {
       // Dropped since (a schema reset): create it again once.
       if ((error as { code?: string }).code !== UNDEFINED_FUNCTION) throw error;
       this.ready = undefined;
-      if (!(await this.ensure(pool)))
-        return (await pool.query(this.definition.sql, [...values])).rows as Row[];
-      return (await pool.query(this.call, [...values])).rows as Row[];
+      return this.run(pool, values);
     }
+  }
+
+  /** Through the function when it exists (created on first use), else the plain statement. */
+  private async run(pool: PgPoolLike, values: readonly unknown[]): Promise<Row[]> {
+    const text = (await this.ensure(pool)) ? this.call : this.definition.sql;
+    return (await pool.query(text, [...values])).rows as Row[];
   }
 
   private ensure(pool: PgPoolLike): Promise<boolean> {

@@ -235,59 +235,61 @@ const NEW_POINTS = `SELECT DISTINCT ON (o, d, m, ts) o, d, m, ts, v FROM (${UNNE
 const LOCK_DEVICES_SQL = `SELECT pg_advisory_xact_lock(hashtextextended(o || '/' || d, 0))
   FROM (SELECT DISTINCT o, d FROM unnest($1::text[], $2::text[]) AS x(o, d) ORDER BY o, d) k`;
 
-const writeSql = (source: string) => `
-WITH u AS (
-  ${source}
-), ins AS (
-  INSERT INTO telemetry.points (org_id, device_id, metric, ts, value) SELECT o, d, m, ts, v FROM u
+/**
+ * The write statement: the points, then the latest values and the 5-minute and hourly rollups
+ * merged into their rows — the same merge whichever rows the sources give (computed by Postgres
+ * from the batch, or by {@link Rollups}).
+ */
+const writeStatement = (from: {
+  readonly prelude: string;
+  readonly points: string;
+  readonly latest: string;
+  readonly fiveMinutes: string;
+  readonly hours: string;
+}) => `
+WITH ${from.prelude} ins AS (
+  INSERT INTO telemetry.points (org_id, device_id, metric, ts, value) ${from.points}
 ), lat AS (
-  INSERT INTO telemetry.latest (org_id, device_id, metric, ts, value)
-  SELECT DISTINCT ON (o, d, m) o, d, m, ts, v FROM u ORDER BY o, d, m, ts DESC
+  INSERT INTO telemetry.latest (org_id, device_id, metric, ts, value) ${from.latest}
   ON CONFLICT (org_id, device_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
    WHERE telemetry.latest.ts <= EXCLUDED.ts
 ), m5 AS (
-  INSERT INTO telemetry.points_5m AS f (org_id, device_id, metric, bucket, count, sum, min, max)
-  SELECT o, d, m, date_bin('5 minutes', ts, '2000-01-01T00:00:00Z'), count(*), sum(v), min(v), max(v)
-    FROM u GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  INSERT INTO telemetry.points_5m AS f (org_id, device_id, metric, bucket, count, sum, min, max) ${from.fiveMinutes}
   ON CONFLICT (org_id, device_id, metric, bucket) DO UPDATE SET
     count = f.count + EXCLUDED.count, sum = f.sum + EXCLUDED.sum,
     min = LEAST(f.min, EXCLUDED.min), max = GREATEST(f.max, EXCLUDED.max)
 )
-INSERT INTO telemetry.points_hourly AS h (org_id, device_id, metric, hour, count, sum, min, max)
-SELECT o, d, m, date_trunc('hour', ts, 'UTC'), count(*), sum(v), min(v), max(v) FROM u GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+INSERT INTO telemetry.points_hourly AS h (org_id, device_id, metric, hour, count, sum, min, max) ${from.hours}
 ON CONFLICT (org_id, device_id, metric, hour) DO UPDATE SET
   count = h.count + EXCLUDED.count, sum = h.sum + EXCLUDED.sum,
   min = LEAST(h.min, EXCLUDED.min), max = GREATEST(h.max, EXCLUDED.max)`;
 
-// Message mode: the rollups come computed (Rollups), a few rows each; Postgres inserts the points
-// and upserts those rows, in key order (ORDER BY) as above.
+// Per-point mode: Postgres rolls up what is left after the anti-join (only it knows which points
+// are new).
+const WRITE_POINTWISE_SQL = writeStatement({
+  prelude: `u AS (${NEW_POINTS}),`,
+  points: 'SELECT o, d, m, ts, v FROM u',
+  latest: 'SELECT DISTINCT ON (o, d, m) o, d, m, ts, v FROM u ORDER BY o, d, m, ts DESC',
+  fiveMinutes: `SELECT o, d, m, date_bin('5 minutes', ts, '2000-01-01T00:00:00Z'), count(*), sum(v), min(v), max(v)
+    FROM u GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+  hours: `SELECT o, d, m, date_trunc('hour', ts, 'UTC'), count(*), sum(v), min(v), max(v)
+    FROM u GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+});
+
+// Message mode: the rollups come computed ({@link Rollups}), a few rows each, in key order.
 const BUCKETS = (first: number) =>
   `SELECT o, d, m, to_timestamp(b / 1000.0) AS b, n, s, lo, hi
      FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::float8[],
                  $${first + 4}::bigint[], $${first + 5}::float8[], $${first + 6}::float8[], $${first + 7}::float8[])
        AS x(o, d, m, b, n, s, lo, hi) ORDER BY 1, 2, 3, 4`;
-const WRITE_ROLLED_UP_SQL = `
-WITH ins AS (
-  INSERT INTO telemetry.points (org_id, device_id, metric, ts, value) SELECT o, d, m, ts, v FROM (${UNNESTED}) u
-), lat AS (
-  INSERT INTO telemetry.latest (org_id, device_id, metric, ts, value)
-  SELECT o, d, m, to_timestamp(t / 1000.0), v
-    FROM unnest($6::text[], $7::text[], $8::text[], $9::float8[], $10::float8[]) AS x(o, d, m, t, v) ORDER BY 1, 2, 3
-  ON CONFLICT (org_id, device_id, metric) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value
-   WHERE telemetry.latest.ts <= EXCLUDED.ts
-), m5 AS (
-  INSERT INTO telemetry.points_5m AS f (org_id, device_id, metric, bucket, count, sum, min, max) ${BUCKETS(11)}
-  ON CONFLICT (org_id, device_id, metric, bucket) DO UPDATE SET
-    count = f.count + EXCLUDED.count, sum = f.sum + EXCLUDED.sum,
-    min = LEAST(f.min, EXCLUDED.min), max = GREATEST(f.max, EXCLUDED.max)
-)
-INSERT INTO telemetry.points_hourly AS h (org_id, device_id, metric, hour, count, sum, min, max) ${BUCKETS(19)}
-ON CONFLICT (org_id, device_id, metric, hour) DO UPDATE SET
-  count = h.count + EXCLUDED.count, sum = h.sum + EXCLUDED.sum,
-  min = LEAST(h.min, EXCLUDED.min), max = GREATEST(h.max, EXCLUDED.max)`;
-
-// Per-point mode keeps the rollups in SQL: only Postgres knows which points are new.
-const WRITE_POINTWISE_SQL = writeSql(NEW_POINTS);
+const WRITE_ROLLED_UP_SQL = writeStatement({
+  prelude: '',
+  points: `SELECT o, d, m, ts, v FROM (${UNNESTED}) u`,
+  latest: `SELECT o, d, m, to_timestamp(t / 1000.0), v
+    FROM unnest($6::text[], $7::text[], $8::text[], $9::float8[], $10::float8[]) AS x(o, d, m, t, v) ORDER BY 1, 2, 3`,
+  fiveMinutes: BUCKETS(11),
+  hours: BUCKETS(19),
+});
 
 @Injectable()
 export class PointsRepository {

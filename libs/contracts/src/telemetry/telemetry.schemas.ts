@@ -4,10 +4,12 @@ import { deviceIdSchema } from '../device/device.schemas.js';
 
 // WARNING: field names below are wire names (HTTP bodies, NATS payloads, stored messages).
 
+const METRIC_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** The latest time a JavaScript Date can hold, in epoch ms. */
+const MAX_EPOCH_MS = 8.64e15;
+
 /** Metric names: short identifiers, no whitespace. */
-export const metricSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a metric name: 1-64 of A-Z a-z 0-9 _ . : -');
+export const metricSchema = z.string().regex(METRIC_NAME, 'a metric name: 1-64 of A-Z a-z 0-9 _ . : -');
 
 /** A finite number (JSON has no NaN or Infinity, but a producer's encoder may still send strings). */
 const value = z.number().refine(Number.isFinite, 'a finite number');
@@ -15,7 +17,7 @@ const value = z.number().refine(Number.isFinite, 'a finite number');
 /** ISO-8601 with an offset, or epoch milliseconds. */
 export const timestampSchema = z.union([
   z.iso.datetime({ offset: true }),
-  z.number().int().min(0).max(8.64e15),
+  z.number().int().min(0).max(MAX_EPOCH_MS),
 ]);
 
 /** Most points one HTTP request may carry (TELEMETRY_MAX_POINTS_PER_REQUEST overrides). */
@@ -60,9 +62,6 @@ export const telemetryIngestMessageSchema = z.object({
     .max(10_000),
 });
 export type TelemetryIngestMessage = z.infer<typeof telemetryIngestMessageSchema>;
-
-const METRIC_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
-const MAX_EPOCH_MS = 8.64e15;
 
 /**
  * True when `payload` is an ingest message in its common shape — epoch-millisecond timestamps, as
