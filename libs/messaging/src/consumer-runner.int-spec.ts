@@ -245,4 +245,47 @@ describe(ConsumerRunner.name, () => {
     expect(info.num_ack_pending).toBe(0);
     expect(info.num_pending + finished).toBe(5);
   });
+  it('hands over what `matches` takes as parsed, and leaves the rest to the schema (stripped, or dead-lettered)', async () => {
+    const seen: unknown[] = [];
+    const sut = await m.consumers.run({
+      stream: stream.name,
+      durable: uniqueName('matches'),
+      filterSubject: `${prefix}.matches`,
+      schema,
+      matches: (payload) => (payload as { fast?: unknown }).fast === true,
+      batch: { maxMessages: 10, maxWaitMs: 20 },
+      handle: async (events) => {
+        seen.push(...events.map((e) => e.data));
+      },
+    });
+    await publish('matches', { n: 1, fast: true });
+    await publish('matches', { n: 2, fast: false });
+    await publish('matches', { n: 'not a number', fast: false });
+    await publish('matches', { n: 4, fast: false });
+    await until(() => seen.length === 3);
+    // The schema strips unknown keys: `fast` survives only where the schema was skipped.
+    expect(seen).toEqual([{ n: 1, fast: true }, { n: 2 }, { n: 4 }]);
+    await sut.stop();
+  });
+
+  it('settled() waits until the consumer has acknowledged every message stored on a subject so far', async () => {
+    let handled = 0;
+    const sut = await m.consumers.run({
+      stream: stream.name,
+      durable: uniqueName('settled'),
+      filterSubject: `${prefix}.settled.*`,
+      schema,
+      batch: { maxMessages: 10, maxWaitMs: 10 },
+      handle: async (events) => {
+        await new Promise((r) => setTimeout(r, 300));
+        handled += events.length;
+      },
+    });
+    expect(await sut.settled(`${prefix}.settled.none`, 100)).toBe(true);
+    for (let n = 0; n < 3; n++) await publish('settled.a', { n });
+    expect(await sut.settled(`${prefix}.settled.a`, 50)).toBe(false);
+    expect(await sut.settled(`${prefix}.settled.a`, 5_000)).toBe(true);
+    expect(handled).toBe(3);
+    await sut.stop();
+  });
 });
