@@ -12,8 +12,8 @@ describe(StoredStatement.name, () => {
   const role = `${schema}_reader`;
   let admin: pg.Client;
   const pools: pg.Pool[] = [];
-  const pool = (url = PGBOUNCER) => {
-    const p = new pg.Pool({ connectionString: url, max: 3 });
+  const pool = (url = PGBOUNCER, max = 3) => {
+    const p = new pg.Pool({ connectionString: url, max });
     pools.push(p);
     return p;
   };
@@ -99,6 +99,47 @@ describe(StoredStatement.name, () => {
     url.username = role;
     expect(await read.query(pool(url.toString()), [2])).toEqual([{ label: 'item 2' }]);
     expect(await functions()).not.toContain(read.functionName.split('.')[1]);
+  });
+
+  it('keeps to the index after its table grew from empty (the plan made on the first call stays)', async () => {
+    await admin.query(`CREATE TABLE ${schema}.lookups (id int PRIMARY KEY, v text NOT NULL)`);
+    // Vacuumed while empty, as a fresh database's tables are: the planner takes it as empty.
+    await admin.query(`VACUUM ANALYZE ${schema}.lookups`);
+    const lookup = new StoredStatement<{ v: string }>({
+      schema,
+      name: 'lookup',
+      params: ['integer'],
+      returns: 'v text',
+      sql: `SELECT v FROM ${schema}.lookups WHERE id = $1`,
+    });
+    // One server connection throughout, as a pooled one is: its first call plans on an empty table.
+    const one = pool(DIRECT, 1);
+    expect(await lookup.query(one, [1])).toEqual([]);
+    await admin.query(`INSERT INTO ${schema}.lookups SELECT i, 'v' || i FROM generate_series(1, 20000) i`);
+    const scans = async () =>
+      (
+        await admin.query<{ seq: string; idx: string }>(
+          `SELECT seq_scan AS seq, coalesce(idx_scan, 0) AS idx FROM pg_stat_user_tables WHERE relid = $1::regclass`,
+          [`${schema}.lookups`],
+        )
+      ).rows[0] ?? { seq: '0', idx: '0' };
+    const flushed = async () => {
+      await one.query('SELECT pg_stat_force_next_flush()');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    await flushed();
+    const before = await scans();
+    for (let id = 1; id <= 20; id += 1) {
+      expect(await lookup.query(one, [id * 997])).toEqual([{ v: `v${id * 997}` }]);
+    }
+    await flushed();
+    let after = await scans();
+    for (let i = 0; i < 40 && Number(after.idx) - Number(before.idx) < 20; i += 1) {
+      await flushed();
+      after = await scans();
+    }
+    expect(Number(after.idx) - Number(before.idx)).toBeGreaterThanOrEqual(20);
+    expect(Number(after.seq) - Number(before.seq)).toBe(0);
   });
 
   it('refuses a call with the wrong number of values', async () => {
