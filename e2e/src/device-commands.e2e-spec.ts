@@ -294,6 +294,9 @@ describe('device commands', () => {
     expect(bad.status).toBe(400);
     const fields = (bad.body['error'] as { details: { field: string }[] }).details.map((d) => d.field);
     expect(fields).toEqual(expect.arrayContaining(['body.action', 'body.params']));
+    const missing = await send(`no-such-${randomUUID().slice(0, 8)}`);
+    expect(missing.status).toBe(404);
+    expect(JSON.stringify(missing.body)).toContain('not found');
   });
 
   it('round-trips over MQTT with a device that acks; a silent device ends timeout', async () => {

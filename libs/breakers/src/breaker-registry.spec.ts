@@ -69,6 +69,21 @@ describe(BreakerRegistry.name, () => {
     expect(Date.parse(list[1]?.last_state_change ?? '')).not.toBeNaN();
   });
 
+  it('names the breakers that would refuse a call now, and not the removed ones', async () => {
+    using sut = new BreakerRegistry({ defaults, registry: new Registry() });
+    const down = sut.get('down');
+    sut.get('up');
+    const gone = sut.get('gone');
+    expect(sut.refusing()).toEqual([]);
+    for (const breaker of [down, gone]) {
+      for (let i = 0; i < 2; i += 1) await breaker.fire(failing).catch(() => undefined);
+    }
+    expect(down.isCallPermitted()).toBe(false);
+    sut.remove('gone');
+
+    expect(sut.refusing()).toEqual(['down']);
+  });
+
   it('passes every state change of every breaker to onStateChange', async () => {
     const changes: BreakerStateChange[] = [];
     using sut = new BreakerRegistry({

@@ -58,6 +58,18 @@ export class BreakerRegistry {
   }
 
   /** Snapshots of the live breakers, by name. */
+  /**
+   * Names of the breakers that would refuse a call now: open, or half-open with every trial
+   * taken. Cheap enough for every request (no snapshots, no sorting).
+   */
+  refusing(): string[] {
+    const names: string[] = [];
+    for (const [name, breaker] of this.breakers) {
+      if (!breaker.isShutdown && !breaker.isCallPermitted()) names.push(name);
+    }
+    return names;
+  }
+
   list(): BreakerSnapshot[] {
     return [...this.breakers.values()]
       .filter((b) => !b.isShutdown)

@@ -21,13 +21,6 @@ import {
 const MAX_RETRY_DELAY_MS = 60_000;
 const SWEEP_BATCH = 200;
 
-/**
- * The breaker of a command's dependency: the vendor integration at the device's site. Sites are
- * per org (each with its own settings, e.g. a hub's URL), so the org is part of the name.
- */
-export const breakerName = (vendor: string, orgId: string, site: string | null): string =>
-  `${vendor}:${orgId}:${site ?? '*'}`;
-
 /** Jittered exponential back-off: base·2^(n-1), ±20 %, capped. */
 export const retryDelayMs = (baseMs: number, attempt: number, random = Math.random): number =>
   Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** Math.max(0, attempt - 1)) * (0.8 + 0.4 * random());
@@ -70,9 +63,9 @@ export class CommandDispatchService implements OnApplicationBootstrap, BeforeApp
     return vendor !== null && this.adapters.has(vendor);
   }
 
-  /** Whether a command for `breaker` would be tried now (closed, or a free half-open trial). */
-  permits(breaker: string): boolean {
-    return this.breakers.get(breaker).isCallPermitted();
+  /** Breakers that would not let a call through now (open, or half-open with no trial free). */
+  blockedBreakers(): string[] {
+    return this.breakers.refusing();
   }
 
   /** The lease a submitting replica takes when it tries a new command at once. */
@@ -115,11 +108,7 @@ export class CommandDispatchService implements OnApplicationBootstrap, BeforeApp
       await this.sweep();
       const free = this.config.service.commands.concurrency - this.inFlight.size;
       if (free <= 0) return;
-      const blocked = this.breakers
-        .list()
-        .map((b) => b.name)
-        .filter((name) => !this.breakers.get(name).isCallPermitted());
-      const claimed = await this.commands.claimDue(free, this.leaseMs, blocked);
+      const claimed = await this.commands.claimDue(free, this.leaseMs, this.blockedBreakers());
       for (const command of claimed) void this.track(this.attempt(command));
     } catch (error) {
       this.logger.warn(`command poll failed: ${String(error)}`);

@@ -8,6 +8,7 @@ import {
 } from '@conduit/contracts';
 import { rawPool, rowsOf, StoredStatement, type TenantScope } from '@conduit/database';
 import { subjectSql, type OutboxEvent } from '@conduit/runtime';
+import { BREAKER_NAME_SQL } from './breaker-name.js';
 
 /** A stored command, camelCase. */
 export interface CommandRow {
@@ -36,17 +37,41 @@ export interface TransitionRow {
 export interface NewCommand {
   readonly id: string;
   readonly deviceId: string;
-  readonly vendor: string | null;
-  readonly breaker: string;
   readonly action: string;
   readonly params: Record<string, unknown>;
   readonly idempotencyKey: string | null;
   readonly deadline: Date;
-  /** When the dispatcher may first pick it up: later than now when this replica tries at once. */
-  readonly firstAttemptAt: Date;
   /** `set_state` commands: the keys they set become the device's desired state. */
   readonly desired?: Record<string, unknown>;
 }
+
+/** How a new command is stored: which devices get one, and who tries it first. */
+export interface CreateOptions {
+  /** Vendors this service delivers to: a device with any other vendor (or none) gets no command. */
+  readonly vendors: readonly string[];
+  /** Breakers that let no call through now: a command behind one is left to the poll. */
+  readonly blocked: readonly string[];
+  /**
+   * When above 0, the caller tries every other new command at once, and the poll leaves it alone
+   * for this long (the caller's lease); at 0 every command is due for the poll at once.
+   */
+  readonly inlineLeaseMs: number;
+}
+
+/** What {@link CommandsRepository.create} did. */
+export type CreateResult =
+  | { readonly kind: 'device_missing' }
+  | { readonly kind: 'vendor_unknown'; readonly target: DeliveryTarget }
+  | {
+      readonly kind: 'stored';
+      readonly row: CommandRow;
+      readonly target: DeliveryTarget;
+      /** False: the idempotency key was used before, and `row` is that command. */
+      readonly created: boolean;
+      /** The caller is to try it now (it holds the lease). */
+      readonly inline: boolean;
+      readonly events: readonly OutboxEvent[];
+    };
 
 /** What a command needs for delivery: its device's vendor ids and the site's settings. */
 export interface DeliveryTarget {
@@ -94,14 +119,6 @@ export function decodeCommandCursor(raw: string): CommandCursor | undefined {
   return { createdAt: new Date(ms), id };
 }
 
-/** Thrown when a command's device does not exist in the org. */
-export class CommandDeviceMissingError extends Error {
-  constructor(readonly deviceId: string) {
-    super(`device ${deviceId} not found`);
-    this.name = 'CommandDeviceMissingError';
-  }
-}
-
 const COLUMNS = `id, org_id, device_id, vendor, breaker, action, params, status, reason, attempts,
   idempotency_key, deadline, created_at, updated_at`;
 
@@ -123,6 +140,19 @@ interface RawCommand {
   /** The outbox rows the statement wrote (see {@link EVENTS_OF}). */
   outbox_events?: OutboxEvent[];
 }
+
+/**
+ * A row of {@link CREATE}: the device's delivery target, and the command's columns (all null when
+ * none was inserted; its vendor is the target's).
+ */
+type RawCreated = Omit<RawCommand, 'id' | 'vendor'> & {
+  id: string | null;
+  target_vendor: string | null;
+  target_external_id: string | null;
+  target_site: string | null;
+  target_integrations: DeliveryTarget['integrations'] | null;
+  inline: boolean | null;
+};
 
 const fromRaw = (r: RawCommand): CommandRow => ({
   id: r.id,
@@ -187,29 +217,43 @@ st AS (
   RETURNING id, subject, msg_id, payload
 )`;
 
-// One statement, one round trip: the command, its first transition, its event and (for
-// set_state) the desired state. Nothing is inserted when the device does not exist or the
-// idempotency key was used before.
+// One statement, one round trip: reads the device's delivery target and stores the command, its
+// first transition, its event and (for set_state) the desired state. The device row comes back
+// even when nothing is inserted — its vendor is none this service delivers to ($10), or the
+// idempotency key was used before — and no row at all when the device does not exist. The
+// command's breaker is named here (see BREAKER_NAME_SQL); a command whose breaker lets calls
+// through (not in $11) is tried by the submitting replica at once, so the poll leaves it alone
+// for the lease ($12 ms).
 const CREATE_SQL = `
-WITH ins AS (
+WITH dev AS (
+  SELECT d.vendor, d.external_id, d.site, s.integrations, ${BREAKER_NAME_SQL('d.vendor', '$2', 'd.site')} AS breaker
+    FROM device.devices d LEFT JOIN device.sites s ON s.org_id = d.org_id AND s.id = d.site
+   WHERE d.org_id = $2 AND d.id = $3
+), ins AS (
   INSERT INTO device.commands (id, org_id, device_id, vendor, breaker, action, params, status, attempts,
                                idempotency_key, deadline, next_attempt_at, created_at, updated_at)
-  SELECT $1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9, $10, $11, $11
-   WHERE EXISTS (SELECT 1 FROM device.devices WHERE org_id = $2 AND id = $3)
+  SELECT $1, $2, $3, dev.vendor, dev.breaker, $4, $5, 'queued', 0, $6, $7,
+         CASE WHEN $12 > 0 AND NOT (dev.breaker = ANY($11::text[])) THEN $8 + make_interval(secs => $12 / 1000.0)
+              ELSE $8 END,
+         $8, $8
+    FROM dev WHERE dev.vendor = ANY($10::text[])
   ON CONFLICT (org_id, device_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING ${COLUMNS}
+  RETURNING ${COLUMNS}, next_attempt_at > created_at AS inline
 ), steps AS (SELECT 'queued'::text AS s, NULL::text AS r, 1::bigint AS ord),
 tr AS (
   INSERT INTO device.command_transitions (command_id, seq, status, reason, at)
-  SELECT ins.id, 1, 'queued', NULL, $11 FROM ins
-), ev AS (${TRANSITION_EVENTS('ins', 'NULL::text', '$11::timestamptz')}),
+  SELECT ins.id, 1, 'queued', NULL, $8 FROM ins
+), ev AS (${TRANSITION_EVENTS('ins', 'NULL::text', '$8::timestamptz')}),
 ds AS (
   INSERT INTO device.device_state (org_id, device_id, desired, desired_at)
-  SELECT ins.org_id, ins.device_id, $12::jsonb, $11 FROM ins WHERE $12::jsonb IS NOT NULL
+  SELECT ins.org_id, ins.device_id, $9::jsonb, $8 FROM ins WHERE $9::jsonb IS NOT NULL
   ON CONFLICT (org_id, device_id) DO UPDATE
     SET desired = device.device_state.desired || EXCLUDED.desired, desired_at = EXCLUDED.desired_at
 )
-SELECT ins.*, ${EVENTS_OF('ev')} FROM ins`;
+SELECT dev.vendor, dev.external_id, dev.site, dev.integrations, ins.id, ins.org_id, ins.device_id, ins.breaker,
+       ins.action, ins.params, ins.status, ins.reason, ins.attempts, ins.idempotency_key, ins.deadline,
+       ins.created_at, ins.updated_at, ins.inline, ${EVENTS_OF('ev')}
+  FROM dev LEFT JOIN ins ON true`;
 
 // One statement: lock the row if it is still in one of the `from` statuses (a concurrent
 // transition makes it re-check and skip), update it, record each step and its event, and merge
@@ -245,7 +289,7 @@ const COLUMN_TYPES = `id uuid, org_id text, device_id text, vendor text, breaker
   updated_at timestamptz`;
 
 // The statements every command runs, planned once per server connection (see StoredStatement).
-const CREATE = new StoredStatement<RawCommand>({
+const CREATE = new StoredStatement<RawCreated>({
   schema: 'device',
   name: 'command_create',
   params: [
@@ -253,16 +297,19 @@ const CREATE = new StoredStatement<RawCommand>({
     'text',
     'text',
     'text',
-    'text',
-    'text',
     'jsonb',
     'text',
     'timestamptz',
     'timestamptz',
-    'timestamptz',
     'jsonb',
+    'text[]',
+    'text[]',
+    'integer',
   ],
-  returns: `${COLUMN_TYPES}, outbox_events jsonb`,
+  returns: `target_vendor text, target_external_id text, target_site text, target_integrations jsonb, id uuid,
+    org_id text, device_id text, breaker text, action text, params jsonb, status text, reason text, attempts integer,
+    idempotency_key text, deadline timestamptz, created_at timestamptz, updated_at timestamptz, inline boolean,
+    outbox_events jsonb`,
   sql: CREATE_SQL,
 });
 const TRANSITION = new StoredStatement<RawCommand>({
@@ -311,38 +358,60 @@ export class CommandsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Stores a new `queued` command, or returns the command created earlier with the same
-   * idempotency key for the device (`created: false`).
+   * Reads the device's delivery target and, in the same statement, stores a new `queued` command
+   * for it — or returns the command created earlier with the same idempotency key for the device
+   * (`created: false`).
    */
   async create(
     scope: TenantScope,
     command: NewCommand,
+    options: CreateOptions,
     now: Date,
-  ): Promise<{ row: CommandRow; created: boolean; events: readonly OutboxEvent[] }> {
-    const inserted = await CREATE.query(rawPool(this.dataSource), [
+  ): Promise<CreateResult> {
+    const rows = await CREATE.query(rawPool(this.dataSource), [
       command.id,
       scope.orgId,
       command.deviceId,
-      command.vendor,
-      command.breaker,
       command.action,
       JSON.stringify(command.params),
       command.idempotencyKey,
       command.deadline,
-      command.firstAttemptAt,
       now,
       command.desired && Object.keys(command.desired).length > 0 ? JSON.stringify(command.desired) : null,
+      options.vendors,
+      options.blocked,
+      options.inlineLeaseMs,
     ]);
-    if (inserted[0])
-      return { row: fromRaw(inserted[0]), created: true, events: inserted[0].outbox_events ?? [] };
+    const found = rows[0];
+    if (!found) return { kind: 'device_missing' };
+    const target: DeliveryTarget = {
+      vendor: found.target_vendor,
+      externalId: found.target_external_id,
+      site: found.target_site,
+      integrations: found.target_integrations ?? {},
+    };
+    if (found.id !== null) {
+      return {
+        kind: 'stored',
+        row: fromRaw({ ...found, id: found.id, vendor: target.vendor }),
+        target,
+        created: true,
+        inline: found.inline === true,
+        events: found.outbox_events ?? [],
+      };
+    }
+    if (target.vendor === null || !options.vendors.includes(target.vendor))
+      return { kind: 'vendor_unknown', target };
     const existing: RawCommand[] = command.idempotencyKey
       ? await this.dataSource.query(
           `SELECT ${COLUMNS} FROM device.commands WHERE org_id = $1 AND device_id = $2 AND idempotency_key = $3`,
           [scope.orgId, command.deviceId, command.idempotencyKey],
         )
       : [];
-    if (existing[0]) return { row: fromRaw(existing[0]), created: false, events: [] };
-    throw new CommandDeviceMissingError(command.deviceId);
+    // Nothing inserted for a known vendor and no command with the key: the device was deleted
+    // between the statement's read and its insert.
+    if (!existing[0]) return { kind: 'device_missing' };
+    return { kind: 'stored', row: fromRaw(existing[0]), target, created: false, inline: false, events: [] };
   }
 
   /**

@@ -16,9 +16,8 @@ import { RpcClient, RpcError } from '@conduit/messaging';
 import { OutboxService, SERVICE_CONFIG } from '@conduit/runtime';
 import type { DeviceControlConfig } from '../config/device-control.config.js';
 import { DevicesRepository } from '../devices/devices.repository.js';
-import { breakerName, CommandDispatchService } from './command-dispatch.service.js';
+import { CommandDispatchService } from './command-dispatch.service.js';
 import {
-  CommandDeviceMissingError,
   CommandsRepository,
   decodeCommandCursor,
   encodeCommandCursor,
@@ -80,48 +79,41 @@ export class CommandsService {
     body: CreateCommandBody,
     idempotencyKey?: string,
   ): Promise<CommandAccepted> {
-    const device = await this.commands.target(scope.orgId, deviceId);
-    if (!device) throw new RpcError('not_found', `device ${deviceId} not found`);
-    if (!this.dispatch.hasVendor(device.vendor)) {
+    const { ttlS, answerWaitMs } = this.config.service.commands;
+    const now = new Date();
+    const result = await this.commands.create(
+      scope,
+      {
+        id: randomUUID(),
+        deviceId,
+        action: body.action,
+        params: body.params,
+        idempotencyKey: idempotencyKey ?? null,
+        deadline: new Date(now.getTime() + (body.ttl_s ?? ttlS) * 1000),
+        desired: body.action === SET_STATE_ACTION ? body.params : undefined,
+      },
+      {
+        vendors: this.dispatch.vendors(),
+        blocked: this.dispatch.blockedBreakers(),
+        // Tried here at once (the poll leaves it alone for the lease) unless its breaker is open.
+        inlineLeaseMs: answerWaitMs > 0 ? this.dispatch.inlineLeaseMs : 0,
+      },
+      now,
+    );
+    if (result.kind === 'device_missing') throw new RpcError('not_found', `device ${deviceId} not found`);
+    if (result.kind === 'vendor_unknown') {
       throw new RpcError(
         'conflict',
-        `device ${deviceId} has vendor ${device.vendor ?? '(none)'}, which no integration handles (known: ${this.dispatch.vendors().join(', ')})`,
+        `device ${deviceId} has vendor ${result.target.vendor ?? '(none)'}, which no integration handles (known: ${this.dispatch.vendors().join(', ')})`,
         [{ field: 'vendor', message: 'set the device vendor to a known integration' }],
       );
     }
-    const { ttlS, answerWaitMs } = this.config.service.commands;
-    const now = new Date();
-    const breaker = breakerName(device.vendor, scope.orgId, device.site);
-    const inline = answerWaitMs > 0 && this.dispatch.permits(breaker);
-    let result;
-    try {
-      result = await this.commands.create(
-        scope,
-        {
-          id: randomUUID(),
-          deviceId,
-          vendor: device.vendor,
-          breaker,
-          action: body.action,
-          params: body.params,
-          idempotencyKey: idempotencyKey ?? null,
-          deadline: new Date(now.getTime() + (body.ttl_s ?? ttlS) * 1000),
-          // Trying it here: the poll leaves it alone for the lease; otherwise it is due now.
-          firstAttemptAt: inline ? new Date(now.getTime() + this.dispatch.inlineLeaseMs) : now,
-          desired: body.action === SET_STATE_ACTION ? body.params : undefined,
-        },
-        now,
-      );
-    } catch (error) {
-      if (error instanceof CommandDeviceMissingError) throw new RpcError('not_found', error.message);
-      throw error;
-    }
     this.relay.relayCommitted(result.events);
     const { row, created } = result;
-    if (!created || !inline) return { command_id: row.id, status: row.status, created };
+    if (!created || !result.inline) return { command_id: row.id, status: row.status, created };
     let timer: NodeJS.Timeout | undefined;
     const status = await Promise.race([
-      this.dispatch.deliverNow(row, device),
+      this.dispatch.deliverNow(row, result.target),
       new Promise<CommandStatus>((resolve) => (timer = setTimeout(() => resolve('queued'), answerWaitMs))),
     ]).finally(() => clearTimeout(timer));
     return { command_id: row.id, status, created };

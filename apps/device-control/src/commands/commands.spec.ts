@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { breakerName, retryDelayMs } from './command-dispatch.service.js';
+import { breakerName } from './breaker-name.js';
+import { retryDelayMs } from './command-dispatch.service.js';
 import { decodeCommandCursor, encodeCommandCursor } from './commands.repository.js';
 import { shadowDelta } from './commands.service.js';
 
