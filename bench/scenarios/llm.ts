@@ -112,7 +112,7 @@ async function phase(
 /**
  * `POST /api/v1/experiments/:id/run` through the gateway to a local OpenAI-compatible provider
  * answering in `--provider-latency` ms, at a fixed rate, with cache hit ratios of 0 %, 50 % and
- * 90 %. The overhead the platform adds is the 0 % phase's p95 minus the p95 of the provider called directly at the same rate in the same run.
+ * 90 %. The overhead the platform adds is the 0 % phase's p95 minus the p95 of the provider called
  * directly at the same rate in the same run.
  */
 export const llm: Scenario = {
