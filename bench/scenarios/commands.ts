@@ -39,9 +39,8 @@ async function startHub(): Promise<{
 /**
  * `POST /api/v1/devices/:id/commands` through the gateway to a healthy local vendor (the answer
  * waits for the delivery: `succeeded`): closed-loop throughput and, once the machine is quiet
- * again, p95 at a fixed rate. Then the
- * vendor goes down, its breaker opens, and device-control's own handler (`svc.device.commands.create`
- * over NATS, one at a time) is timed answering `queued`.
+ * again, p95 at a fixed rate. Then the vendor goes down, its breaker opens, and device-control's
+ * own handler (`svc.device.commands.create` over NATS, one at a time) is timed answering `queued`.
  */
 export const commands: Scenario = {
   name: 'commands',

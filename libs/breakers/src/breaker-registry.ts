@@ -57,7 +57,6 @@ export class BreakerRegistry {
     return breaker;
   }
 
-  /** Snapshots of the live breakers, by name. */
   /**
    * Names of the breakers that would refuse a call now: open, or half-open with every trial
    * taken. Cheap enough for every request (no snapshots, no sorting).
@@ -70,6 +69,7 @@ export class BreakerRegistry {
     return names;
   }
 
+  /** Snapshots of the live breakers, by name. */
   list(): BreakerSnapshot[] {
     return [...this.breakers.values()]
       .filter((b) => !b.isShutdown)

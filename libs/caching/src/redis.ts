@@ -9,8 +9,8 @@ import { Redis } from 'ioredis';
  * command bound onto it) for each tick's commands, and at a request's pace that is one per
  * command. In the llm bench (200 runs/s) those were the largest source of objects promoted out
  * of the young generation in the gateway (11 MB in 30 s from the rate-limit script); its
- * scavenges took 6–12 ms and the overhead p95 was over 5 ms in 4 of 19 runs. Without it: 2.9–4.9
- * ms in 6 of 6, the gateway's scavenges 45–70 ms a run instead of 98. Under load Node's socket
+ * scavenges took 6–12 ms and the overhead p95 was over 5 ms in 4 of 19 runs. Without it: 2.84–5.20
+ * ms, over 5 in 1 of 12, the gateway's scavenges 45–70 ms a run instead of 98. Under load Node's socket
  * still coalesces queued commands into one `writev`; the device-list bench (64 connections,
  * every request a rate-limit call) measured 933–972 req/s without and 933–964 with it.
  */

@@ -59,10 +59,6 @@ export class CommandDispatchService implements OnApplicationBootstrap, BeforeApp
     return [...this.adapters.keys()];
   }
 
-  hasVendor(vendor: string | null): vendor is string {
-    return vendor !== null && this.adapters.has(vendor);
-  }
-
   /** Breakers that would not let a call through now (open, or half-open with no trial free). */
   blockedBreakers(): string[] {
     return this.breakers.refusing();
