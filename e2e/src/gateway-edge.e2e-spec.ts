@@ -278,6 +278,20 @@ describe('gateway edge: keys, rate limits, response cache, performance endpoints
 
       expect((await call(G1, '/api/v1/devices?site=x', key)).headers.get('x-cache')).toBe('MISS');
       expect((await call(G1, '/api/v1/devices?site=x', key)).headers.get('x-cache')).toBe('HIT');
+
+      // Reported state (with nearly every command) changes no cached record: the device stays a
+      // HIT. The later `updated` of another device drops the org's lists, so the state event,
+      // published before it on the same connection, has been seen by then.
+      expect((await call(G1, `/api/v1/devices/${id}`, key)).headers.get('x-cache')).toBe('HIT');
+      nats.publish(`device.${org}.${id}.state`, JSON.stringify({ type: 'device.state' }));
+      nats.publish(`device.${org}.other-${id}.updated`, JSON.stringify({ type: 'device.updated' }));
+      await until(
+        async () => (await call(G1, '/api/v1/devices?site=x', key)).headers.get('x-cache') === 'MISS',
+        2_000,
+      );
+      expect((await call(G1, `/api/v1/devices/${id}`, key)).headers.get('x-cache')).toBe('HIT');
+      expect((await call(G1, '/api/v1/devices?site=x', key)).headers.get('x-cache')).toBe('HIT');
+
       const viewer = await stack.keyFor(org, 'viewer');
       expect((await call(G1, '/cache?pattern=/api/v1/devices*', viewer, { method: 'DELETE' })).status).toBe(
         403,

@@ -69,6 +69,7 @@ export { DeviceRequests } from './device/device.requests.js';
 export {
   BREAKER_STATE_SUBJECT,
   DEVICE_RECORD_EVENTS,
+  DEVICE_RECORD_SUBJECTS,
   DeviceCommandTransitioned,
   DeviceDeleted,
   DeviceRegistered,

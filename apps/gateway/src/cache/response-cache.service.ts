@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import type { TwoLevelCache } from '@conduit/caching';
 import { CoreBus } from '@conduit/messaging';
 import { RESPONSE_CACHE } from './gateway-cache.module.js';
-import { DEVICE_RECORD_EVENTS } from '@conduit/contracts';
+import { DEVICE_RECORD_SUBJECTS } from '@conduit/contracts';
 
 /** A cached response body. */
 export interface CachedResponse {
@@ -39,7 +39,7 @@ export const deviceTags = {
 @Injectable()
 export class ResponseCacheService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ResponseCacheService.name);
-  private unsubscribe?: () => void;
+  private unsubscribe: (() => void)[] = [];
 
   constructor(
     @Inject(RESPONSE_CACHE) readonly cache: TwoLevelCache,
@@ -47,19 +47,22 @@ export class ResponseCacheService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.bus.subscribe(
-      // Core-NATS view of the DEVICE stream's record events: `device.<orgId>.<deviceId>.<event>`.
-      DEVICE_RECORD_EVENTS,
-      (_event, subject) => {
-        const [, orgId, deviceId] = subject.split('.');
-        if (orgId && deviceId) void this.invalidateDevice(orgId, deviceId);
-      },
-      { queue: QUEUE },
+    // Core-NATS view of the DEVICE stream's record events (`device.<orgId>.<deviceId>.<event>`);
+    // not `….state`, which comes with nearly every command and changes nothing cached.
+    this.unsubscribe = DEVICE_RECORD_SUBJECTS.map((filter) =>
+      this.bus.subscribe(
+        filter,
+        (_event, subject) => {
+          const [, orgId, deviceId] = subject.split('.');
+          if (orgId && deviceId) void this.invalidateDevice(orgId, deviceId);
+        },
+        { queue: QUEUE },
+      ),
     );
   }
 
   onModuleDestroy(): void {
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
   }
 
   /** `<org>|<path>?<query sorted by name, then value>`: the same resource under any parameter order. */

@@ -5,9 +5,11 @@ import { commandStatusSchema, deviceSchema, deviceStatusSchema } from './device.
 // WARNING: subjects and payload fields are wire names: external consumers bind to them.
 
 /**
- * Wildcard of the events about a device record itself — `registered`, `updated`, `deleted`,
- * `status_changed`, `state` (`device.<org>.<device>.<event>`) — and not of its commands
- * (`….command.<status>`, one token more).
+ * Wildcard of the events about a device itself — `registered`, `updated`, `deleted`,
+ * `status_changed` and also `state` (`device.<org>.<device>.<event>`) — and not of its commands
+ * (`….command.<status>`, one token more). One filter, for a JetStream consumer (nats-server 2.9
+ * takes one per consumer); a subscriber that needs the record events only takes
+ * {@link DEVICE_RECORD_SUBJECTS}.
  */
 export const DEVICE_RECORD_EVENTS = 'device.*.*.*';
 
@@ -75,6 +77,18 @@ export const DeviceDeleted = defineEvent({
     occurred_at: z.iso.datetime({ offset: true }),
   }),
 });
+
+/**
+ * The subjects of changes to a device record (registry and status), without `state`: a vendor's
+ * reported state comes with nearly every command, and it changes no record (the gateway's
+ * response cache subscribes to these, so a command costs it no invalidation).
+ */
+export const DEVICE_RECORD_SUBJECTS: readonly string[] = [
+  DeviceRegistered.filter,
+  DeviceUpdated.filter,
+  DeviceDeleted.filter,
+  DeviceStatusChanged.filter,
+];
 
 /**
  * `device.<orgId>.<deviceId>.command.<status>`: one event per transition of a command's
