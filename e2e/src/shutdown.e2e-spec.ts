@@ -19,7 +19,8 @@ describe('graceful shutdown', () => {
   const start = Date.now() - 3_600_000;
 
   beforeAll(async () => {
-    stack = await TestStack.start({ services: ['telemetry', 'gateway'] });
+    // Request lines on (info): the gateway test counts them after its exit.
+    stack = await TestStack.start({ services: ['telemetry', 'gateway'], env: { LOG_LEVEL: 'info' } });
     db = new pg.Client({ connectionString: DIRECT });
     await db.connect();
     nats = await connect({ servers: stack.natsUrl });
@@ -96,10 +97,23 @@ describe('graceful shutdown', () => {
         req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
         req.end(payload);
       });
+    const proc = stack.process('gateway');
+    // Request lines of answered batches in the gateway's output (written every 200 ms or 4 KB).
+    const answeredLines = () =>
+      proc.output
+        .join('')
+        .split('\n')
+        .filter(
+          (l) =>
+            l.includes('"request completed"') &&
+            l.includes('/api/v1/telemetry/batch') &&
+            l.includes('"status":202'),
+        ).length;
     const before = await count();
+    await new Promise((r) => setTimeout(r, 300));
+    const linesBefore = answeredLines();
     const inFlight = Array.from({ length: 40 }, (_, r) => send(r));
     await new Promise((r) => setTimeout(r, 30));
-    const proc = stack.process('gateway');
     await stack.stopService('gateway', 'SIGTERM');
     const results = await Promise.all(inFlight);
     expect(proc.exitCode).toBe(0);
@@ -109,6 +123,8 @@ describe('graceful shutdown', () => {
     const accepted = results.filter((r) => r === 202).length;
     expect(accepted).toBeGreaterThan(0);
     expect(results.filter((r) => r !== 202 && r !== 'ECONNREFUSED' && r !== 'ECONNRESET')).toEqual([]);
+    // Its buffered log lines were written before it exited: one per answered request.
+    expect(answeredLines() - linesBefore).toBe(accepted);
     // Exactly the answered batches land: each 202 was durable, nothing refused was half-published.
     const deadline = Date.now() + 60_000;
     while ((await count()) < before + accepted * 1000 && Date.now() < deadline)

@@ -5,6 +5,10 @@ import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream } from 'pino';
 import { requestIdOf } from './request-id.js';
 
+/** Log lines are written once this many bytes have gathered, or {@link LOG_FLUSH_MS} after the last write. */
+const LOG_BUFFER_BYTES = 4096;
+const LOG_FLUSH_MS = 200;
+
 /** Options of {@link LoggingModule.forRoot}. */
 export interface LoggingOptions {
   /** Lowest level written (`silent` writes nothing). */
@@ -62,11 +66,14 @@ export class LoggingModule {
       genReqId: requestIdOf,
       autoLogging: false,
     };
-    // Asynchronous writes to stdout: lines logged while a write is in flight go out together in
-    // the next one, instead of one blocking write(2) per line (pino's default) — a syscall per
-    // request on the gateway. Flushed synchronously when the process exits; a SIGKILL can lose
-    // the lines of the last write in flight.
-    const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+    // Buffered asynchronous writes to stdout: lines go out together once 4 KB have gathered, or
+    // every 200 ms, instead of one write(2) per line (pino's default) — with `sync: false` alone
+    // each request line of the gateway was a libuv thread-pool write (a worker wake-up, its
+    // write, the loop's wake-up: about 5 syscalls and 2 context switches per request). Flushed
+    // synchronously when the process exits; a SIGKILL can lose the last 200 ms of lines.
+    const destination =
+      options.destination ??
+      pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
     return {
       module: LoggingModule,
       imports: [
