@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { connect } from '@nats-io/transport-node';
 import { orgAuthHeaders } from '../src/auth.js';
 import { closedLoop, openLoop } from '../src/load.js';
-import { waitForQuiet } from '../src/quiet.js';
+import { cpuMsPerUnit, readProcesses } from '../src/process-cpu.js';
+import { busyShare, readTimes, waitForQuiet } from '../src/quiet.js';
 import { below, errorShareFailure } from '../src/report.js';
 import { round2, summarize } from '../src/stats.js';
 import { ensureReachable } from '../src/target.js';
@@ -41,6 +42,8 @@ async function startHub(): Promise<{
  * waits for the delivery: `succeeded`): closed-loop throughput and, once the machine is quiet
  * again, p95 at a fixed rate. Then the vendor goes down, its breaker opens, and device-control's
  * own handler (`svc.device.commands.create` over NATS, one at a time) is timed answering `queued`.
+ * `cpu_ms_<process>`: CPU per command of each part of the stack during the closed loop (Linux
+ * /proc); `fixed_machine_busy`: the share of all cores busy during the fixed rate.
  */
 export const commands: Scenario = {
   name: 'commands',
@@ -110,13 +113,20 @@ export const commands: Scenario = {
       };
       console.log(`closed loop: ${connections} connections, 2 s warm-up + ${duration} s`);
       await closedLoop(target, connections, 2);
+      const processesBefore = readProcesses();
       const closed = await closedLoop(target, connections, duration);
+      // What each process spent per command at the closed loop's rate: at a fixed rate the
+      // machine needs rate × total of it per second, out of its cores.
+      const cpuMs = cpuMsPerUnit(processesBefore, readProcesses(), closed.requests);
       // Measured straight after the closed loop, the fixed rate's p50 was 57 ms instead of
       // 22–33 ms and its p95 2–3× higher. The fixed rate is a steady-state figure, so it starts
       // on a quiet machine (a 2 s window under 10 % busy), as every scenario does.
       const settled = await waitForQuiet({ maxWaitMs: 60_000 });
       console.log(`open loop: ${rate} req/s, 1 s warm-up + ${duration} s`);
+      const timesBefore = readTimes();
       const fixed = await openLoop(target, { rate, durationS: duration, warmupS: 1 });
+      const timesAfter = readTimes();
+      const fixedBusy = timesBefore && timesAfter ? busyShare(timesBefore, timesAfter) : 0;
 
       // Vendor down: fail until the breaker opens (its answers turn `queued` without a vendor call).
       hub.setDown(true);
@@ -160,12 +170,14 @@ export const commands: Scenario = {
         fixed_p99_ms: round2(fixed.latency.p99),
         fixed_errors: fixed.errors,
         fixed_quiet_wait_s: settled ? round2(settled.waitedS) : 0,
+        fixed_machine_busy: round2(fixedBusy),
         open_p50_ms: round2(open.p50),
         open_p99_ms: round2(open.p99),
         open_max_ms: round2(open.max),
         open_not_queued: notQueued,
         open_vendor_calls: vendorCallsWhileOpen,
         breaker_opened_after_ms: openAfterMs,
+        ...Object.fromEntries(Object.entries(cpuMs).map(([group, ms]) => [`cpu_ms_${group}`, ms])),
       };
       const failure = [
         errorShareFailure('closed loop', closed.errors, closed.requests),

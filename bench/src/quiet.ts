@@ -29,7 +29,8 @@ export function busyShare(before: CpuTimes, after: CpuTimes): number {
   return total > 0 ? (after.busy - before.busy) / total : 0;
 }
 
-const readTimes = (): CpuTimes | undefined => {
+/** The machine's CPU counters now (undefined where /proc/stat is not there). */
+export const readTimes = (): CpuTimes | undefined => {
   try {
     return parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
   } catch {
