@@ -5,6 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { orgAuthHeaders } from '../src/auth.js';
 import { closedLoop, openLoop } from '../src/load.js';
 import { cpuMsPerUnit, readProcesses } from '../src/process-cpu.js';
+import { natsRoundTrip } from '../src/reference.js';
 import { busyShare, readTimes, waitForQuiet } from '../src/quiet.js';
 import { below, errorShareFailure } from '../src/report.js';
 import { round2, summarize } from '../src/stats.js';
@@ -43,7 +44,8 @@ async function startHub(): Promise<{
  * again, p95 at a fixed rate. Then the vendor goes down, its breaker opens, and device-control's
  * own handler (`svc.device.commands.create` over NATS, one at a time) is timed answering `queued`.
  * `cpu_ms_<process>`: CPU per command of each part of the stack during the closed loop (Linux
- * /proc); `fixed_machine_busy`: the share of all cores busy during the fixed rate.
+ * /proc); `fixed_machine_busy`: the share of all cores busy during the fixed rate;
+ * `ref_nats_rtt_*`: a machine reference taken before the load (see `natsRoundTrip`).
  */
 export const commands: Scenario = {
   name: 'commands',
@@ -111,6 +113,7 @@ export const commands: Scenario = {
         headers,
         body: JSON.stringify({ action: 'blink', params: { level: 50 } }),
       };
+      const reference = await natsRoundTrip(nats);
       console.log(`closed loop: ${connections} connections, 2 s warm-up + ${duration} s`);
       await closedLoop(target, connections, 2);
       const processesBefore = readProcesses();
@@ -177,6 +180,8 @@ export const commands: Scenario = {
         open_not_queued: notQueued,
         open_vendor_calls: vendorCallsWhileOpen,
         breaker_opened_after_ms: openAfterMs,
+        ref_nats_rtt_p50_us: round2(reference.p50),
+        ref_nats_rtt_p99_us: round2(reference.p99),
         ...Object.fromEntries(Object.entries(cpuMs).map(([group, ms]) => [`cpu_ms_${group}`, ms])),
       };
       const failure = [
