@@ -5,7 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream } from 'pino';
 import { requestIdOf } from './request-id.js';
 
-/** Log lines are written once this many bytes have gathered, or {@link LOG_FLUSH_MS} after the last write. */
+/** Log lines are written once this many bytes have gathered, and whatever has gathered every {@link LOG_FLUSH_MS}. */
 const LOG_BUFFER_BYTES = 4096;
 const LOG_FLUSH_MS = 200;
 
