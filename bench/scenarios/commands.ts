@@ -158,9 +158,18 @@ export const commands: Scenario = {
       const open = summarize(samples);
       const vendorCallsWhileOpen = hub.calls() - callsBefore;
       // Leave nothing behind for the dev stack's dispatcher: the device takes its commands along.
-      for (const d of devices)
-        await fetch(`${ctx.gatewayUrl}/api/v1/devices/${String(d['id'])}`, { method: 'DELETE', headers });
-      await fetch(`${ctx.gatewayUrl}/api/v1/sites/bench`, { method: 'DELETE', headers });
+      // (Until 2026-12-02 these answered 400 — a JSON content type with no body — and every run
+      // left its 100 lamps behind unnoticed; a failed clean-up is now said.)
+      const leftBehind: string[] = [];
+      const remove = async (path: string) => {
+        const res = await fetch(`${ctx.gatewayUrl}${path}`, { method: 'DELETE', headers });
+        await res.arrayBuffer();
+        if (!res.ok) leftBehind.push(`${path} (${res.status})`);
+      };
+      for (const d of devices) await remove(`/api/v1/devices/${String(d['id'])}`);
+      await remove('/api/v1/sites/bench');
+      if (leftBehind.length)
+        console.warn(`clean-up failed for ${leftBehind.length} resources, e.g. ${leftBehind[0] ?? ''}`);
 
       const metrics = {
         rps: round2(closed.rps),

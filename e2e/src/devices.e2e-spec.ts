@@ -157,6 +157,23 @@ describe('device registry through the gateway', () => {
     );
   });
 
+  it('takes an empty application/json body as no body: DELETE works, a POST names the missing body', async () => {
+    // `api` sends `content-type: application/json` with every request, as generic clients do.
+    const created = await api(stack, '/api/v1/devices', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'to delete', type: 't' }),
+    });
+    const id = created.body['id'] as string;
+    expect((await api(stack, `/api/v1/devices/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(stack, `/api/v1/devices/${id}`)).status).toBe(404);
+
+    const empty = await api(stack, '/api/v1/devices', { method: 'POST' });
+    expect(empty.status).toBe(400);
+    expect((empty.body['error'] as { details: { field: string }[] }).details.map((d) => d.field)).toEqual([
+      'body',
+    ]);
+  });
+
   it('answers 404 for an unknown device and for another org’s device', async () => {
     const created = await api(stack, '/api/v1/devices', {
       method: 'POST',

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { requestIdOf } from './request-id.js';
 import { installServerSpans } from './server-span.js';
@@ -79,6 +79,18 @@ export async function createHttpService(
     });
   }
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
+  // An empty body sent as `application/json` is no body. Generic clients send the header with
+  // every request, and Fastify's own parser answered a body-less DELETE with 400 for it. A route
+  // that needs a body still refuses one that is missing, in its own validation, naming `body`.
+  const parseJson = adapter.getInstance().getDefaultJsonParser('error', 'error');
+  app.useBodyParser<RawServerDefault>(
+    'application/json',
+    { bodyLimit: options.bodyLimitBytes ?? 1024 * 1024 },
+    (request, body, done) => {
+      if (body.length === 0) done(null, undefined);
+      else void parseJson(request, body.toString('utf8'), done);
+    },
+  );
   const logger = options.logger ?? (await pinoLogger(app));
   app.useLogger(logger);
   await options.beforeListen?.(app);
