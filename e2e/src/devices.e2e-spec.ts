@@ -148,7 +148,9 @@ describe('device registry through the gateway', () => {
 
     const malformed = await api(stack, '/api/v1/devices', { method: 'POST', body: '{"name": "a",' });
     expect(malformed.status).toBe(400);
-    expect(malformed.body).toMatchObject({ error: { code: 'validation_failed' } });
+    expect(malformed.body).toMatchObject({
+      error: { code: 'validation_failed', message: 'body is not valid JSON', details: [{ field: 'body' }] },
+    });
 
     const badLimit = await api(stack, '/api/v1/devices?limit=501');
     expect(badLimit.status).toBe(400);

@@ -25,6 +25,25 @@ interface FastifyLikeError {
   message: string;
 }
 
+const isFastifyClientError = (error: unknown): error is FastifyLikeError => {
+  const status = (error as FastifyLikeError | undefined)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+};
+
+/** A Fastify 4xx (its body parsing, mostly): a 400 names `body` as the field at fault. */
+function fastifyErrorBody(error: FastifyLikeError): { status: number; body: ErrorBody } {
+  const status = error.statusCode ?? 400;
+  const code = CODE_BY_STATUS[status] ?? 'validation_failed';
+  const message =
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/i.test(error.message)
+      ? 'body is not valid JSON'
+      : error.message;
+  return {
+    status,
+    body: { error: { code, message, ...(status === 400 ? { details: [{ field: 'body', message }] } : {}) } },
+  };
+}
+
 /**
  * Every error leaves the gateway as `{ "error": { "code", "message", "details"? } }` with the
  * status its code maps to; internal details of a 500 are logged, never returned.
@@ -55,30 +74,15 @@ export class HttpErrorFilter implements ExceptionFilter {
         body: { error: { code: 'unavailable', message: 'database unavailable, retry later' } },
       };
     }
+    // Nest wraps Fastify's own 4xx errors (a malformed body, say) in an HttpException.
+    const cause = exception instanceof HttpException ? exception.cause : undefined;
+    if (isFastifyClientError(cause)) return fastifyErrorBody(cause);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed');
       return { status, body: { error: { code, message: exception.message } } };
     }
-    const fastifyError = (exception ?? {}) as FastifyLikeError;
-    if (
-      typeof fastifyError.statusCode === 'number' &&
-      fastifyError.statusCode >= 400 &&
-      fastifyError.statusCode < 500
-    ) {
-      const status = fastifyError.statusCode;
-      const code = CODE_BY_STATUS[status] ?? 'validation_failed';
-      const message =
-        fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/i.test(fastifyError.message)
-          ? 'body is not valid JSON'
-          : fastifyError.message;
-      return {
-        status,
-        body: {
-          error: { code, message, ...(status === 400 ? { details: [{ field: 'body', message }] } : {}) },
-        },
-      };
-    }
+    if (isFastifyClientError(exception)) return fastifyErrorBody(exception);
     this.logger.error(
       exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
     );
