@@ -88,8 +88,9 @@ export function cpuMsPerUnit(
     const then = before.get(pid);
     const ticks = now.ticks - (then?.group === now.group ? then.ticks : 0);
     if (ticks <= 0) continue;
-    ms[now.group] = (ms[now.group] ?? 0) + (ticks * 1000) / TICKS_PER_S;
-    total += (ticks * 1000) / TICKS_PER_S;
+    const spent = (ticks * 1000) / TICKS_PER_S;
+    ms[now.group] = (ms[now.group] ?? 0) + spent;
+    total += spent;
   }
   const per = (v: number) => (units > 0 ? Math.round((v / units) * 100) / 100 : 0);
   const out: Record<string, number> = {};
